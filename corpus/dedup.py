@@ -42,24 +42,32 @@ def norm_hash(text: str) -> str:
     return hashlib.blake2b(normalize(text).encode("utf-8"), digest_size=12).hexdigest()
 
 
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_P = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser, vectorised: spreads each 3-gram's bits over all 64."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * _M1
+    x = x ^ (x >> np.uint64(27))
+    x = x * _M2
+    return x ^ (x >> np.uint64(31))
+
+
 def simhash(text: str, *, already_normal: bool = False) -> int:
-    """64-bit SimHash of character 3-grams of the normalised text (signed for SQLite)."""
+    """64-bit SimHash of character 3-grams of the normalised text (signed, to fit SQLite INTEGER)."""
     t = text if already_normal else normalize(text)
     if len(t) < 3:
         t = t + "  "
-    grams = [t[i : i + 3] for i in range(len(t) - 2)]
-    hashes = np.fromiter(
-        (int.from_bytes(hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest(), "little") for g in grams),
-        dtype=np.uint64,
-        count=len(grams),
-    )
-    bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+    cps = np.frombuffer(t.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        grams = _mix(cps[:-2] * _P[0] ^ cps[1:-1] * _P[1] ^ cps[2:] * _P[2])
+    bits = np.unpackbits(grams.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
     votes = bits.sum(axis=0, dtype=np.int64) * 2 - len(grams)
-    value = 0
-    for i in range(64):
-        if votes[i] > 0:
-            value |= 1 << i
-    return _to_signed(value)
+    packed = np.packbits(votes > 0, bitorder="little").view(np.uint64)[0]
+    return _to_signed(int(packed))
 
 
 def bands(h: int) -> list[int]:

@@ -106,8 +106,8 @@ class Store:
         self._local = threading.local()
         if not readonly:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db.executescript(SCHEMA)  # idempotent (IF NOT EXISTS); executescript manages its own commit
             with self.transaction() as db:
-                db.executescript(SCHEMA)
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         elif not self.path.exists():
             raise NotFound(f"no corpus at {self.path}: run `corpus ingest PATH` first")
@@ -193,6 +193,7 @@ class Store:
             (doc.title, doc.site, doc.url, doc.date, doc.year, doc.unit, doc.meeting, doc.speaker, doc.doc_type,
              int(doc.truncated), doc.claimed_length, _char_count(doc), content_hash, time.time(), doc_id),
         )
+        self.db.execute("DELETE FROM lsh WHERE kind='d' AND item_id=?", (doc_id,))
         self.db.execute("DELETE FROM lsh WHERE kind='p' AND item_id IN (SELECT id FROM paragraphs WHERE doc_id=?)", (doc_id,))
         self.db.execute("DELETE FROM paragraphs WHERE doc_id=?", (doc_id,))
         self._insert_paragraphs(doc_id, doc.paragraphs)

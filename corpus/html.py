@@ -1,0 +1,474 @@
+"""Main-content extraction from saved or fetched HTML pages of Chinese sites.
+
+Why our own extractor: readability-lxml and trafilatura each lose whole pages on the Chinese gold
+(readability keeps one table cell of a forum post, trafilatura keeps menus and link lists), and neither
+knows Chinese punctuation. This one is a small density extractor on lxml:
+
+1. The page is cut into *text blocks* at block-level tags and ``<br>`` (so paragraph boundaries
+   survive as lines). Each block counts its non-space characters, the characters inside links and its
+   Chinese/ASCII sentence punctuation.
+2. Each block gets a weight: positive for prose (long or punctuated, few links), negative for link
+   lists, short unpunctuated labels and blocks inside elements named like chrome (nav, footer, share,
+   related...). The weight is added to every ancestor element.
+3. The element with the largest summed weight is the main content: it covers the prose while leaving
+   the menus, footers and sidebars (negative) outside.
+4. Inside it, link lists, chrome lines (``上一篇``, ``打印 | 关闭``, 发布时间/来源 lines, copyright
+   footers -- rules in ``corpus/html_rules.py``) and a repeated title are dropped.
+
+Metadata (title, date, canonical url, site name, author) come from <meta>/<link> tags first, then from
+the page text. ``extract_html_bytes`` decodes with ``corpus.encoding`` first.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import lxml.html
+from lxml import etree
+
+from .encoding import declared_charset, decode_bytes
+from .errors import InputError
+from .html_rules import (
+    CHROME_LINE_PATTERNS,
+    DROP_TAGS,
+    NEGATIVE_NAME,
+    POSITIVE_NAME,
+    TITLE_SEPARATORS,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ExtractedPage", "extract_html", "extract_html_bytes"]
+
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote body br caption center dd details dir div dl dt fieldset figcaption "
+    "figure footer form h1 h2 h3 h4 h5 h6 header hr html legend li main menu nav ol p pre section summary "
+    "table tbody td tfoot th thead tr ul".split()
+)
+_PUNCT = frozenset("，。；：！？、“”‘’（）《》…,.;:!?")
+_STRONG_PUNCT = frozenset("，。；！？、")
+_CHROME_MAX_PROSE = 200.0  # weighted prose chars above which a chrome-named element is not chrome
+_WS = re.compile(r"\s+")
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]) (?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_DATE = re.compile(r"((?:19|20)\d\d)\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})")
+_DATE_LABEL = re.compile(r"(?:发布|发表|更新|成文|印发)?(?:时间|日期)\s*[:：]?\s*|发表于\s*|\d{4}年\d{1,2}月\d{1,2}日")
+_URL_DATE = re.compile(r"/((?:19|20)\d\d)[-/_]?(\d\d)[-/_]?(\d\d)(?:/|[^0-9])")
+_AUTHOR = re.compile(r"(?:作者|文|撰稿|记者)\s*[:：/]\s*([\u4e00-\u9fff·A-Za-z]{2,12})")
+
+
+@dataclass
+class ExtractedPage:
+    """The main content of one page and what the page says about itself."""
+
+    title: str | None
+    text: str  # main content, one paragraph per line, in page order
+    date: str | None = None  # ISO YYYY-MM-DD
+    url: str | None = None  # canonical / og:url, else the url given
+    site: str | None = None
+    author: str | None = None
+    meta: dict[str, str] = field(default_factory=dict)  # raw <meta> values kept for callers
+
+
+@dataclass
+class _Block:
+    text: str
+    chars: int
+    link: int
+    punct: int
+    container: etree._Element
+    weight: float = 0.0
+
+
+# --------------------------------------------------------------------------------------------------
+# public API
+
+
+def extract_html_bytes(data: bytes, *, url: str | None = None, name: str = "page") -> tuple[ExtractedPage, str]:
+    """Decode a fetched/saved page (declared charset honoured, wrong or missing ones survived) and extract.
+
+    Returns (page, encoding used).
+    """
+    if not data or not data.strip():
+        raise InputError(f"{name}: empty page")
+    declared = declared_charset(data) or _declared_anywhere(data)
+    text, encoding = decode_bytes(data, declared=declared, name=name)
+    if not _is_cjk_family(encoding):
+        # charset-normalizer sometimes names a Cyrillic/Latin code page for GBK text with a broken
+        # byte or two (a truncated download); a lenient GB18030 decoding with almost no replacement
+        # characters and plenty of Han is the better reading for pages from Chinese sites.
+        lenient = data.decode("gb18030", errors="replace")
+        if lenient.count("\ufffd") <= max(3, len(lenient) // 500) and _han_share(lenient) > _han_share(text):
+            text, encoding = lenient, "gb18030+replace"
+    return extract_html(text, url=url), encoding
+
+
+def extract_html(html: str, *, url: str | None = None) -> ExtractedPage:
+    """Extract title, main text and metadata from one HTML page.
+
+    Raises InputError when the page is empty or carries no main content.
+    """
+    if not html or not html.strip():
+        raise InputError("empty page: no HTML to extract from")
+    html = _XML_DECL.sub("", html, count=1)
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as exc:
+        raise InputError(f"page cannot be parsed as HTML: {exc}") from exc
+    meta = _meta_values(root)
+    raw_title = _raw_title(root, meta)
+    canonical = _canonical_url(root, meta) or url
+    _prune(root)
+    body = root.find("body")
+    if body is None:
+        body = root
+    blocks = _blocks(body)
+    if not blocks:
+        raise InputError("page has no text content")
+    heading = _heading(root, raw_title)
+    title = heading or _strip_title_suffix(raw_title)
+    best = _best_container(blocks)
+    lines = _content_lines(blocks, best, title)
+    text = "\n".join(lines)
+    if not text.strip():
+        raise InputError("page has no main content (only navigation, links or boilerplate)")
+    date = _find_date(meta, blocks, best, canonical)
+    return ExtractedPage(
+        title=title or None,
+        text=text,
+        date=date,
+        url=canonical,
+        site=_site_name(meta, raw_title, title),
+        author=_find_author(meta, blocks, best),
+        meta=meta,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# tree preparation and blocks
+
+
+def _prune(root: etree._Element) -> None:
+    """Remove elements that never carry main text (scripts, styles, forms controls, comments)."""
+    doomed = [el for el in root.iter() if not isinstance(el.tag, str) or el.tag in DROP_TAGS]
+    for el in doomed:
+        if el.getparent() is not None:
+            el.drop_tree()  # keeps the tail text
+    for el in root.iter("*"):
+        style = el.get("style")
+        if style and re.search(r"display\s*:\s*none|visibility\s*:\s*hidden", style, re.I):
+            if len(el) == 0 or el.tag in ("div", "span", "ul", "p"):
+                if el.getparent() is not None:
+                    el.drop_tree()
+
+
+def _blocks(body: etree._Element) -> list[_Block]:
+    """Cut the tree into text blocks at block tags and <br>, counting link text and punctuation."""
+    blocks: list[_Block] = []
+    buf: list[tuple[str, bool]] = []
+    stack: list[etree._Element] = [body]
+    link_depth = 0
+
+    def flush() -> None:
+        if not buf:
+            return
+        text = _norm("".join(t for t, _ in buf))
+        if text:
+            chars = sum(1 for ch in text if not ch.isspace())
+            link = sum(sum(1 for ch in t if not ch.isspace()) for t, is_link in buf if is_link)
+            punct = sum(1 for ch in text if ch in _PUNCT)
+            blocks.append(_Block(text, chars, min(link, chars), punct, stack[-1]))
+        buf.clear()
+
+    for event, el in etree.iterwalk(body, events=("start", "end")):
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        if event == "start":
+            if tag in BLOCK_TAGS:
+                flush()
+                if tag != "br":
+                    stack.append(el)
+            if tag == "a":
+                link_depth += 1
+            if el.text and tag != "br":
+                buf.append((el.text, link_depth > 0))
+        else:
+            if tag == "a":
+                link_depth = max(0, link_depth - 1)
+            if tag in BLOCK_TAGS:
+                flush()
+                if tag != "br" and len(stack) > 1:
+                    stack.pop()
+            if el.tail and el is not body:
+                buf.append((el.tail, link_depth > 0))
+    flush()
+    return blocks
+
+
+def _norm(text: str) -> str:
+    text = _WS.sub(" ", text.replace("\u00a0", " ")).strip()
+    return _CJK_GAP.sub("", text)
+
+
+# --------------------------------------------------------------------------------------------------
+# scoring
+
+
+def _names(el: etree._Element) -> str:
+    return f"{el.get('class', '')} {el.get('id', '')}".lower()
+
+
+def _block_weight(b: _Block, chrome: bool) -> float:
+    """Prose counts for, link lists and bare labels count against the block's ancestors."""
+    own = b.chars - b.link
+    density = b.link / b.chars if b.chars else 1.0
+    if density > 0.5:
+        w = -float(b.chars)
+    elif b.punct == 0 and own < 25:
+        w = -0.5 * own
+    else:
+        strong = sum(1 for ch in b.text if ch in _STRONG_PUNCT)
+        w = own * (0.6 + min(0.4, strong * 12.0 / max(own, 1)))
+        if density > 0.2:
+            w *= 1.0 - density
+    if chrome:
+        w = min(w, 0.0) - 0.3 * own
+    return w
+
+
+def _best_container(blocks: list[_Block]) -> etree._Element:
+    """The element whose subtree has the largest summed block weight.
+
+    Blocks inside an element named like chrome (nav, footer, share, related...) count against their
+    ancestors -- unless that element holds a lot of prose itself (layout columns called "left"/"right",
+    templates that put the article in a "footer"-named wrapper).
+    """
+    prose: dict[etree._Element, float] = {}
+    for b in blocks:
+        b.weight = _block_weight(b, False)
+        if b.weight > 0:
+            el = b.container
+            while el is not None:
+                prose[el] = prose.get(el, 0.0) + b.weight
+                el = el.getparent()
+
+    chrome_cache: dict[etree._Element, bool] = {}
+
+    def in_chrome(el: etree._Element | None) -> bool:
+        if el is None:
+            return False
+        if el in chrome_cache:
+            return chrome_cache[el]
+        names = _names(el)
+        own = (el.tag in ("nav", "footer", "aside")) or bool(
+            names.strip() and NEGATIVE_NAME.search(names) and not POSITIVE_NAME.search(names)
+        )
+        result = (own and prose.get(el, 0.0) < _CHROME_MAX_PROSE) or in_chrome(el.getparent())
+        chrome_cache[el] = result
+        return result
+
+    scores: dict[etree._Element, float] = {}
+    for b in blocks:
+        if in_chrome(b.container):
+            b.weight = _block_weight(b, True)
+        el = b.container
+        while el is not None:
+            scores[el] = scores.get(el, 0.0) + b.weight
+            el = el.getparent()
+    return max(scores, key=lambda el: scores[el])
+
+
+def _content_lines(blocks: list[_Block], best: etree._Element, title: str | None) -> list[str]:
+    """The lines of the chosen element minus link lists, chrome lines and a repeated title."""
+    inside = set(best.iter())
+    lines: list[str] = []
+    for b in blocks:
+        if b.container not in inside:
+            continue
+        if b.weight < 0 and (b.link / b.chars > 0.5 or b.chars < 40):
+            # link lists and bare labels; keep short numbered headings and sign-offs with text
+            if b.link / b.chars > 0.5 or not _keep_short(b.text):
+                continue
+        if _is_chrome_line(b.text):
+            continue
+        lines.append(b.text)
+    # a title repeated at the top of the content
+    if title:
+        t = _squash(title)
+        while lines and len(lines) <= 3 and False:
+            break
+        for i in range(min(3, len(lines))):
+            if _squash(lines[i]) == t:
+                del lines[i]
+                break
+    return _trim_edges(lines)
+
+
+def _keep_short(text: str) -> bool:
+    """Short unpunctuated lines inside the content that are still content: section headings, dates."""
+    return bool(re.match(r"^[（(]?[一二三四五六七八九十\d]+[、.．)）]", text))
+
+
+def _trim_edges(lines: list[str]) -> list[str]:
+    """Drop unpunctuated short lines at the very start and end (bylines, tool bars, source lines)."""
+
+    def weak(line: str) -> bool:
+        return len(line) < 30 and not any(ch in _STRONG_PUNCT for ch in line) and not _keep_short(line)
+
+    start, end = 0, len(lines)
+    while start < end and weak(lines[start]) and _is_meta_line(lines[start]):
+        start += 1
+    while end > start and weak(lines[end - 1]) and _is_meta_line(lines[end - 1]):
+        end -= 1
+    return lines[start:end]
+
+
+def _is_meta_line(line: str) -> bool:
+    return bool(re.search(r"来源|作者|编辑|时间|日期|浏览|点击|字号|字体|打印|分享|责编|阅读", line)) or bool(
+        _DATE.search(line)
+    )
+
+
+def _is_chrome_line(line: str) -> bool:
+    return any(p.search(line) for p in CHROME_LINE_PATTERNS)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+# --------------------------------------------------------------------------------------------------
+# metadata
+
+
+def _declared_anywhere(data: bytes) -> str | None:
+    """`encoding="gb2312"` on a non-standard root element (some saved pages)."""
+    m = re.search(rb"""encoding\s*=\s*["']([A-Za-z0-9_\-]+)["']""", data[:2048], re.I)
+    return m.group(1).decode("ascii").lower() if m else None
+
+
+def _is_cjk_family(encoding: str) -> bool:
+    enc = encoding.lower()
+    return enc.startswith(("utf", "gb", "big5", "hz"))
+
+
+def _han_share(text: str) -> float:
+    sample = text[:20000]
+    return sum(1 for ch in sample if "\u4e00" <= ch <= "\u9fff") / max(1, len(sample))
+
+
+def _meta_values(root: etree._Element) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for el in root.iter("meta"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+        value = (el.get("content") or "").strip()
+        if key and value and key not in meta:
+            meta[key] = value
+    return meta
+
+
+def _raw_title(root: etree._Element, meta: dict[str, str]) -> str:
+    el = root.find(".//title")
+    if el is not None and el.text_content().strip():
+        return _norm(el.text_content())
+    return _norm(meta.get("og:title", ""))
+
+
+def _heading(root: etree._Element, raw_title: str) -> str | None:
+    """An <h1>..<h3> (or og:title) that the <title> contains: the article title without the site suffix."""
+    squashed = _squash(raw_title)
+    best = None
+    for tag in ("h1", "h2", "h3"):
+        for el in root.iter(tag):
+            text = _norm(el.text_content())
+            if len(text) >= 4 and squashed and _squash(text) in squashed:
+                if best is None or len(text) > len(best):
+                    best = text
+        if best:
+            return best
+    return None
+
+
+def _strip_title_suffix(raw_title: str) -> str:
+    parts = [p.strip() for p in TITLE_SEPARATORS.split(raw_title) if p.strip()]
+    if len(parts) <= 1:
+        return raw_title
+    return max(parts[: max(1, len(parts) - 1)], key=len)
+
+
+def _site_name(meta: dict[str, str], raw_title: str, title: str | None) -> str | None:
+    for key in ("og:site_name", "sitename", "site_name", "application-name"):
+        if meta.get(key):
+            return meta[key]
+    parts = [p.strip() for p in TITLE_SEPARATORS.split(raw_title) if p.strip()]
+    if len(parts) >= 2 and parts[-1] != title and len(parts[-1]) <= 20:
+        return parts[-1]
+    return None
+
+
+def _canonical_url(root: etree._Element, meta: dict[str, str]) -> str | None:
+    for el in root.iter("link"):
+        if (el.get("rel") or "").lower() == "canonical" and (el.get("href") or "").startswith("http"):
+            return el.get("href").strip()
+    url = meta.get("og:url", "")
+    return url if url.startswith("http") else None
+
+
+def _iso(y: str, m: str, d: str) -> str | None:
+    year, month, day = int(y), int(m), int(d)
+    if 1 <= month <= 12 and 1 <= day <= 31 and 1990 <= year <= 2100:
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    return None
+
+
+def _find_date(meta: dict[str, str], blocks: list[_Block], best: etree._Element, url: str | None) -> str | None:
+    for key in (
+        "article:published_time",
+        "pubdate",
+        "publishdate",
+        "publish_date",
+        "og:release_date",
+        "datepublished",
+        "firstpublishedtime",
+        "dc.date",
+        "dc.date.issued",
+        "date",
+    ):
+        m = _DATE.search(meta.get(key, ""))
+        if m and (iso := _iso(*m.groups())):
+            return iso
+    # the first date in a short line near the content (the byline), else anywhere on the page
+    inside = set(best.iter())
+    first_inside = next((i for i, b in enumerate(blocks) if b.container in inside), 0)
+    window = blocks[max(0, first_inside - 15) : first_inside + 5]
+    for b in window:
+        if len(b.text) <= 120:
+            m = _DATE.search(b.text)
+            if m and (iso := _iso(*m.groups())):
+                return iso
+    if url:
+        m = _URL_DATE.search(url)
+        if m and (iso := _iso(*m.groups())):
+            return iso
+    for b in blocks:
+        if len(b.text) <= 120 and _DATE_LABEL.search(b.text):
+            m = _DATE.search(b.text)
+            if m and (iso := _iso(*m.groups())):
+                return iso
+    return None
+
+
+def _find_author(meta: dict[str, str], blocks: list[_Block], best: etree._Element) -> str | None:
+    if meta.get("author"):
+        return meta["author"]
+    inside = set(best.iter())
+    first_inside = next((i for i, b in enumerate(blocks) if b.container in inside), 0)
+    for b in blocks[max(0, first_inside - 15) : first_inside + 3]:
+        if len(b.text) <= 120:
+            m = _AUTHOR.search(b.text)
+            if m:
+                return m.group(1)
+    return None

@@ -1,0 +1,68 @@
+"""Rules (data) for HTML main-content extraction, used by corpus/html.py.
+
+Why a separate module: the chrome strings come from pages actually seen (see
+../shared/notes/boilerplate-patterns.md: 共产党员网 12371.cn, www.gov.cn, 山西, 浙江发改委, 内蒙古, 巴彦淖尔,
+吉林) and grow as scrapers meet new sites; each family is tested in tests/test_html_extraction.py.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Elements that never hold main text. (form is NOT here: ASP.NET pages wrap the whole page in one.)
+DROP_TAGS = frozenset(
+    "script style noscript iframe object embed svg canvas select option button input textarea "
+    "audio video map head template link meta".split()
+)
+
+# class/id names of page chrome. A block inside such an element counts against its ancestors.
+NEGATIVE_NAME = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|menu|topbar|header|foot|footer|copyright|crumbs?|breadcrumbs?|position|"
+    r"location|share|bdshare|sharebar|social|related|relate|recommend|tuijian|xgyd|xgxw|hot|rank|"
+    r"sidebar|side|aside|right|left|widget|ad|ads|advert|banner|login|search|pager|pagination|"
+    r"page-?nav|prev|next|sxp|tool|tools|toolbar|print|fontsize|font-size|zoom|qrcode|erweima|ewm|"
+    r"comment|comments|pinglun|reply|tags?|keywords?|link|links|yqlj|friend)(?:$|[\s_-]|\d)",
+    re.I,
+)
+# ...unless the same element is also named like content.
+POSITIVE_NAME = re.compile(
+    r"article|content|contents|main|body|text|detail|zoom|zw|con_|news_con|TRS_Editor|pages_content|"
+    r"entry|post|story|wenzhang|neirong",
+    re.I,
+)
+
+TITLE_SEPARATORS = re.compile(r"\s+[-|–—_－]\s+|\s*[_|｜]\s*|\s+-\s*|-{2,}")
+
+# Whole lines that are site chrome wherever they appear inside the main content.
+_CHROME_LINES = [
+    # 上一篇/下一篇, 相关 lists
+    r"^\s*[【\[]?\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇|上一主题|下一主题)\s*[】\]]?\s*[:：]",
+    r"^\s*(?:上一篇|下一篇)\s*$",
+    r"^\s*(?:相关(?:稿件|阅读|新闻|文章|链接|报道)|延伸阅读|推荐阅读|热点推荐|猜你喜欢|更多>+|更多)\s*[:：]?\s*$",
+    # tool bars: 打印 | 关闭, 字号, 分享到, 收藏
+    r"^\s*(?:【\s*)?(?:字号|字体)\s*[:：]?.{0,20}(?:大|中|小|默认|放大|缩小|正常)",
+    r"^\s*[【\[]?\s*(?:打印(?:本页)?|关闭(?:窗口|本页)?|收藏|已收藏|分享|分享到|朗读|纠错|返回顶部)\s*[】\]]?"
+    r"(?:\s*[|丨/]?\s*[【\[]?\s*(?:打印(?:本页)?|关闭(?:窗口|本页)?|收藏|已收藏|分享|分享到|朗读|纠错|返回顶部)\s*[】\]]?)*\s*[:：]?\s*$",
+    r"^\s*【\s*字体\s*[:：]",
+    r"扫一扫在手机(?:上)?打开当前页",
+    r"^\s*微信扫一扫",
+    r"^\s*(?:收听本文|点击观看视频|00:00\s*/\s*00:00)\s*$",
+    r"^\s*×\s*$",
+    # byline / source lines (the date and source are kept as metadata)
+    r"^\s*(?:发布时间|发布日期|时间|日期)\s*[:：].{0,60}(?:来源|浏览|字号|字体|打印|点击|作者|信息来源)",
+    r"^\s*(?:来源|信息来源|文章来源)\s*[:：].{0,40}(?:编辑|作者|时间|发布|浏览|责任编辑)",
+    r"^\s*(?:责任编辑|责编|编辑)\s*[:：]\s*\S{1,12}\s*\]?\s*\)?$",
+    r"^\s*[（(\[【]\s*(?:责任编辑|责编|编辑)\s*[:：].{0,20}[)）\]】]\s*$",
+    r"^\s*(?:浏览次数|阅读次数|点击数|点击量)\s*[:：]",
+    r"^\s*当前位置\s*[:：]",
+    r"^\s*您(?:现在)?的(?:当前)?位置\s*[:：]",
+    # footers
+    r"版权所有|Copyright\s*©|©\s*\d{4}|ICP备|ICP证|公网安备|网站标识码|主办单位\s*[:：]|运行维护单位|承办\s*[:：]",
+    r"违法和不良信息举报|Produced By|大汉版通|网站地图.{0,10}联系我们|联系我们.{0,10}网站地图|关于我们.{0,10}联系我们",
+    r"本网站发布的所有信息均不收取任何费用",
+    r"使用大于\d+\*\d+分辨率",
+    r"^\s*(?:共产党员网首页|手机版|欢迎使用手机浏览|组工软件下载|用户中心|我的投稿|我的问答|我的自测|我的留言|有奖调查)\s*$",
+    r"^\s*(?:pdf下载|word下载|政策原文|网站申明|官方微博|官方微信|国务院客户端|中国政府网微博、微信)\s*$",
+    r"^\s*分享到\s*[:：]",
+]
+CHROME_LINE_PATTERNS = [re.compile(p, re.I) for p in _CHROME_LINES]

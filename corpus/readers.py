@@ -1,0 +1,183 @@
+"""Reading collected files into `RawRecord`s: .txt .md .html/.htm/.shtml .docx .jsonl.
+
+Each reader refuses bad input with an `InputError` naming the file and the problem (binary, empty,
+too large, unknown encoding, a .docx that is not a zip), so ingest can report it and go on.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .encoding import declared_charset, decode_bytes
+from .errors import InputError
+from .models import RawRecord
+
+TEXT_EXT = {".txt", ".text"}
+MARKDOWN_EXT = {".md", ".markdown"}
+HTML_EXT = {".html", ".htm", ".shtml", ".xhtml"}
+DOCX_EXT = {".docx"}
+JSONL_EXT = {".jsonl", ".ndjson"}
+SUPPORTED = TEXT_EXT | MARKDOWN_EXT | HTML_EXT | DOCX_EXT | JSONL_EXT
+
+# JSONL field mapping: the first key present wins. Covers our own export (`corpus export --all`),
+# common scraper dumps and the pkulaw policy files (Policy Title is English there: kept as title_en).
+JSONL_FIELDS = {
+    "text": ("text", "content", "body", "正文", "内容", "Policy Content", "raw"),
+    "title": ("title", "标题", "name", "题目"),
+    "title_en": ("Policy Title",),
+    "url": ("url", "source_url", "link", "Policy Source", "来源网址"),
+    "date": ("date", "publish_date", "published", "发布时间", "发表时间", "Release Time", "日期"),
+    "site": ("site", "source", "来源", "网站"),
+    "unit": ("unit", "单位", "Release Department", "发文机关"),
+    "doc_type": ("doc_type", "type", "类型", "文种"),
+    "meeting": ("meeting", "会议"),
+}
+
+
+def iter_input_files(paths: list[str | Path]) -> Iterator[Path]:
+    """Files under the given paths, recursively, sorted; folders yield only supported types."""
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in SUPPORTED and not f.name.startswith("."):
+                    yield f
+        else:
+            yield p  # given by name: try it whatever its extension, and say why if it fails
+
+
+def read_path(path: Path, *, max_bytes: int) -> list[RawRecord]:
+    """Read one file into records (a JSONL file gives one record per line)."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise InputError(
+            f"{path}: file too large ({size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB, "
+            "set CORPUS_MAX_FILE_BYTES to raise it)"
+        )
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError(f"{path}: empty file")
+    ext = path.suffix.lower()
+    if ext in DOCX_EXT:
+        return [read_docx(data, str(path))]
+    if ext in JSONL_EXT:
+        return list(read_jsonl(data, str(path)))
+    if ext in HTML_EXT or (ext not in TEXT_EXT | MARKDOWN_EXT and _looks_html(data)):
+        text, enc = decode_bytes(data, declared=declared_charset(data), name=str(path))
+        return [RawRecord(raw=text, path=str(path), format="html", encoding=enc, sha256=_sha(data))]
+    text, enc = decode_bytes(data, name=str(path))
+    if not text.strip():
+        raise InputError(f"{path}: empty file")
+    fmt = "markdown" if ext in MARKDOWN_EXT else "text"
+    return [RawRecord(raw=text, path=str(path), format=fmt, encoding=enc, sha256=_sha(data))]
+
+
+def _looks_html(data: bytes) -> bool:
+    head = data[:2048].lower()
+    return b"<html" in head or b"<!doctype html" in head
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_docx(data: bytes, name: str) -> RawRecord:
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise InputError(f"{name}: not a .docx file (not a zip archive)")
+    try:
+        import docx  # python-docx
+
+        d = docx.Document(io.BytesIO(data))
+    except Exception as e:  # a zip that is not a Word document, or a damaged one
+        raise InputError(f"{name}: cannot read .docx ({type(e).__name__}: {e})") from None
+    lines = [p.text for p in d.paragraphs]
+    for table in d.tables:
+        for row in table.rows:
+            lines.append("　".join(c.text.strip() for c in row.cells if c.text.strip()))
+    text = "\n".join(lines)
+    if not text.strip():
+        raise InputError(f"{name}: .docx has no text")
+    meta = {}
+    title = (d.core_properties.title or "").strip()
+    if title:
+        meta["title"] = title
+    return RawRecord(raw=text, path=name, format="docx", encoding="docx", sha256=_sha(data), meta=meta)
+
+
+def read_jsonl(data: bytes, name: str) -> Iterator[RawRecord | InputError]:
+    """One record per line. A bad line yields an InputError (reported, the rest goes on)."""
+    text, _enc = decode_bytes(data, name=name)
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{name}#{n}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            yield InputError(f"{where}: not valid JSON ({e.msg} at column {e.colno})")
+            continue
+        if not isinstance(obj, dict):
+            yield InputError(f"{where}: a JSON object with a text field was expected")
+            continue
+        rec = record_from_mapping(obj, where)
+        if isinstance(rec, InputError):
+            yield rec
+        else:
+            yield rec
+
+
+def record_from_mapping(obj: dict, where: str) -> RawRecord | InputError:
+    meta = {}
+    for key, names in JSONL_FIELDS.items():
+        for n in names:
+            v = obj.get(n)
+            if v not in (None, ""):
+                meta[key] = v
+                break
+    body = meta.pop("text", None)
+    paragraphs = obj.get("paragraphs")
+    if body is None and isinstance(paragraphs, list):  # our own `export --all` format
+        body = "\n".join(p["text"] if isinstance(p, dict) else str(p) for p in paragraphs)
+    if not isinstance(body, str) or not body.strip():
+        return InputError(f"{where}: no text field (expected one of: text, content, body, paragraphs)")
+    if "date" in meta:
+        meta["date"] = normalise_date(meta["date"])
+        if meta["date"] is None:
+            meta.pop("date")
+    meta = {k: (str(v) if not isinstance(v, str) else v) for k, v in meta.items()}
+    canonical = json.dumps(obj, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return RawRecord(raw=body, path=where, format="jsonl", encoding="utf-8", sha256=_sha(canonical), meta=meta)
+
+
+_EXCEL_EPOCH = _dt.date(1899, 12, 30)
+
+
+def normalise_date(value) -> str | None:
+    """ISO date from what sources give: '2025/7/24 14:59', '2025年7月24日', an Excel day number (41507)."""
+    if isinstance(value, int | float) or (isinstance(value, str) and re.fullmatch(r"\d{5}(\.\d+)?", value.strip())):
+        days = int(float(value))
+        if 20000 < days < 80000:
+            return (_EXCEL_EPOCH + _dt.timedelta(days=days)).isoformat()
+        return None
+    s = str(value).strip()
+    m = re.search(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})", s)
+    if m:
+        y, mo, d = (int(x) for x in m.groups())
+        try:
+            return _dt.date(y, mo, d).isoformat()
+        except ValueError:
+            return None
+    m = re.search(r"(\d{4})\s*[-/.年]\s*(\d{1,2})", s)
+    if m:
+        return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
+    m = re.fullmatch(r"(\d{4})年?", s)
+    return m.group(1) if m else None
