@@ -45,9 +45,7 @@ def mean_prf(scores: list[PRF]) -> PRF:
     if not scores:
         return PRF(0.0, 0.0, 0.0)
     n = len(scores)
-    return PRF(
-        sum(s.precision for s in scores) / n, sum(s.recall for s in scores) / n, sum(s.f1 for s in scores) / n
-    )
+    return PRF(sum(s.precision for s in scores) / n, sum(s.recall for s in scores) / n, sum(s.f1 for s in scores) / n)
 
 
 def snippet_checks(text: str, must: list[str], must_not: list[str]) -> tuple[int, int, int, int]:
@@ -99,7 +97,9 @@ def load_gold(gold_dir: Path) -> list[GoldPage]:
     if rc.is_dir():
         for sub in sorted(p for p in rc.iterdir() if p.is_dir()):
             expected = (sub / "expected.html").read_text(encoding="utf-8")
-            pages.append(GoldPage("readability-chinese", sub.name, sub / "source.html", gold_text=html_to_text(expected)))
+            pages.append(
+                GoldPage("readability-chinese", sub.name, sub / "source.html", gold_text=html_to_text(expected))
+            )
     tc = gold_dir / "trafilatura-chinese"
     if tc.is_dir():
         spec = json.loads((tc / "evaldata_chinese_subset.json").read_text(encoding="utf-8"))

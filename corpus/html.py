@@ -32,6 +32,7 @@ from .encoding import declared_charset, decode_bytes
 from .errors import InputError
 from .html_rules import (
     CHROME_LINE_PATTERNS,
+    COMMENT_NAME,
     DROP_TAGS,
     NEGATIVE_NAME,
     POSITIVE_NAME,
@@ -129,19 +130,19 @@ def extract_html(html: str, *, url: str | None = None) -> ExtractedPage:
         raise InputError("page has no text content")
     heading = _heading(root, raw_title)
     title = heading or _strip_title_suffix(raw_title)
-    best = _best_container(blocks)
-    lines = _content_lines(blocks, best, title)
+    span = _best_container(blocks)
+    lines = _content_lines(blocks, span, title)
     text = "\n".join(lines)
     if not text.strip():
         raise InputError("page has no main content (only navigation, links or boilerplate)")
-    date = _find_date(meta, blocks, best, canonical)
+    date = _find_date(meta, blocks, span, canonical)
     return ExtractedPage(
         title=title or None,
         text=text,
         date=date,
         url=canonical,
         site=_site_name(meta, raw_title, title),
-        author=_find_author(meta, blocks, best),
+        author=_find_author(meta, blocks, span),
         meta=meta,
     )
 
@@ -239,8 +240,8 @@ def _block_weight(b: _Block, chrome: bool) -> float:
     return w
 
 
-def _best_container(blocks: list[_Block]) -> etree._Element:
-    """The element whose subtree has the largest summed block weight.
+def _best_container(blocks: list[_Block]) -> tuple[int, int]:
+    """The range of blocks (first, last) of the main content: the best-scoring run of sibling units.
 
     Blocks inside an element named like chrome (nav, footer, share, related...) count against their
     ancestors -- unless that element holds a lot of prose itself (layout columns called "left"/"right",
@@ -266,28 +267,48 @@ def _best_container(blocks: list[_Block]) -> etree._Element:
         own = (el.tag in ("nav", "footer", "aside")) or bool(
             names.strip() and NEGATIVE_NAME.search(names) and not POSITIVE_NAME.search(names)
         )
-        result = (own and prose.get(el, 0.0) < _CHROME_MAX_PROSE) or in_chrome(el.getparent())
+        result = (own and (prose.get(el, 0.0) < _CHROME_MAX_PROSE or bool(COMMENT_NAME.search(names)))) or in_chrome(
+            el.getparent()
+        )
         chrome_cache[el] = result
         return result
 
-    scores: dict[etree._Element, float] = {}
-    for b in blocks:
+    # Every element is a sequence of units (its child elements and its own text blocks, in order).
+    # The best content is the best contiguous run of units of one element (maximum subarray), which
+    # is the whole element when nothing around the article shares its parent, and cuts off the link
+    # lists that templates put in the same cell after the article.
+    units: dict[etree._Element, list[list]] = {}  # element -> [[key, weight, first, last], ...]
+    for i, b in enumerate(blocks):
         if in_chrome(b.container):
             b.weight = _block_weight(b, True)
+        key: object = i
         el = b.container
         while el is not None:
-            scores[el] = scores.get(el, 0.0) + b.weight
+            seq = units.setdefault(el, [])
+            if seq and seq[-1][0] is key:
+                seq[-1][1] += b.weight
+                seq[-1][3] = i
+            else:
+                seq.append([key, b.weight, i, i])
+            key = el
             el = el.getparent()
-    return max(scores, key=lambda el: scores[el])
+    best = (float("-inf"), 0, 0)
+    for seq in units.values():
+        run, start = 0.0, 0
+        for _, w, first, last in seq:
+            if run <= 0:
+                run, start = w, first
+            else:
+                run += w
+            if run > best[0]:
+                best = (run, start, last)
+    return best[1], best[2]
 
 
-def _content_lines(blocks: list[_Block], best: etree._Element, title: str | None) -> list[str]:
-    """The lines of the chosen element minus link lists, chrome lines and a repeated title."""
-    inside = set(best.iter())
+def _content_lines(blocks: list[_Block], span: tuple[int, int], title: str | None) -> list[str]:
+    """The lines of the chosen range minus link lists, chrome lines and a repeated title."""
     lines: list[str] = []
-    for b in blocks:
-        if b.container not in inside:
-            continue
+    for b in blocks[span[0] : span[1] + 1]:
         if b.weight < 0 and (b.link / b.chars > 0.5 or b.chars < 40):
             # link lists and bare labels; keep short numbered headings and sign-offs with text
             if b.link / b.chars > 0.5 or not _keep_short(b.text):
@@ -298,8 +319,6 @@ def _content_lines(blocks: list[_Block], best: etree._Element, title: str | None
     # a title repeated at the top of the content
     if title:
         t = _squash(title)
-        while lines and len(lines) <= 3 and False:
-            break
         for i in range(min(3, len(lines))):
             if _squash(lines[i]) == t:
                 del lines[i]
@@ -424,7 +443,7 @@ def _iso(y: str, m: str, d: str) -> str | None:
     return None
 
 
-def _find_date(meta: dict[str, str], blocks: list[_Block], best: etree._Element, url: str | None) -> str | None:
+def _find_date(meta: dict[str, str], blocks: list[_Block], span: tuple[int, int], url: str | None) -> str | None:
     for key in (
         "article:published_time",
         "pubdate",
@@ -441,8 +460,7 @@ def _find_date(meta: dict[str, str], blocks: list[_Block], best: etree._Element,
         if m and (iso := _iso(*m.groups())):
             return iso
     # the first date in a short line near the content (the byline), else anywhere on the page
-    inside = set(best.iter())
-    first_inside = next((i for i, b in enumerate(blocks) if b.container in inside), 0)
+    first_inside = span[0]
     window = blocks[max(0, first_inside - 15) : first_inside + 5]
     for b in window:
         if len(b.text) <= 120:
@@ -461,11 +479,10 @@ def _find_date(meta: dict[str, str], blocks: list[_Block], best: etree._Element,
     return None
 
 
-def _find_author(meta: dict[str, str], blocks: list[_Block], best: etree._Element) -> str | None:
+def _find_author(meta: dict[str, str], blocks: list[_Block], span: tuple[int, int]) -> str | None:
     if meta.get("author"):
         return meta["author"]
-    inside = set(best.iter())
-    first_inside = next((i for i, b in enumerate(blocks) if b.container in inside), 0)
+    first_inside = span[0]
     for b in blocks[max(0, first_inside - 15) : first_inside + 3]:
         if len(b.text) <= 120:
             m = _AUTHOR.search(b.text)

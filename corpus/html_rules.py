@@ -24,6 +24,8 @@ NEGATIVE_NAME = re.compile(
     r"comment|comments|pinglun|reply|tags?|keywords?|link|links|yqlj|friend)(?:$|[\s_-]|\d)",
     re.I,
 )
+# Reader comments: chrome however much prose they hold.
+COMMENT_NAME = re.compile(r"(?:^|[\s_-])(?:comments?|pinglun|reply|replies|talk)(?:$|[\s_-]|\d)", re.I)
 # ...unless the same element is also named like content.
 POSITIVE_NAME = re.compile(
     r"article|content|contents|main|body|text|detail|zoom|zw|con_|news_con|TRS_Editor|pages_content|"
