@@ -1,0 +1,499 @@
+"""The embedding index: one vector per paragraph window, as plain files in `settings.vectors_dir`.
+
+Files (generation g, swapped in atomically by rewriting manifest.json last):
+- vectors-g.npy   float32 (windows x dim), L2-normalised, memory-mapped at search time
+- windows-g.npy   int64 (windows x 4): paragraph id, document id, char start, char end of the window
+- docs-g.npy      int64 (docs x 2): document id, the rev that was embedded (what incremental updates compare)
+- manifest.json   model, dimension, precision, counts, build time, generation
+- pending/        chunks embedded by an update that has not finished yet: after an interruption
+                  the next update reuses them instead of redoing finished batches
+
+Why windows: a paragraph longer than the model's window is split at sentence ends into windows that
+fit; its score is its best window's, and that window is the "best-matching sentence" a hit shows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from corpus.errors import IndexMissing, ModelError, NotFound
+
+from . import embedding
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+CHUNK_WINDOWS = 512  # windows per pending chunk: the unit of resumability
+_SENT_END = re.compile(r"(?<=[。！？；!?;])")
+QUERY_CACHE_SIZE = 512
+
+
+# ---------------------------------------------------------------------------------------------
+# manifest and loading
+# ---------------------------------------------------------------------------------------------
+
+def _manifest_path(settings) -> Path:
+    return Path(settings.vectors_dir) / MANIFEST
+
+
+def read_manifest(settings) -> dict | None:
+    p = _manifest_path(settings)
+    if not p.exists():
+        return None
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise IndexMissing(f"embedding index manifest {p} unreadable ({e}): run `corpus index --rebuild-semantic`") from e
+
+
+def semantic_available(settings) -> bool:
+    """An embedding index exists and was built with the configured model."""
+    m = read_manifest(settings)
+    return bool(m) and m.get("model") == settings.model and m.get("windows", 0) > 0
+
+
+def _check_model(settings, manifest: dict) -> None:
+    if manifest.get("model") != settings.model:
+        raise ModelError(
+            f"embedding index built with {manifest.get('model')}, configured {settings.model}: "
+            "rebuild with `corpus index --rebuild-semantic` (or configure the model the index was built with)"
+        )
+
+
+class _Index:
+    """A loaded generation: memory-mapped matrix plus the window table."""
+
+    def __init__(self, vdir: Path, manifest: dict):
+        g = manifest["generation"]
+        self.manifest = manifest
+        self.vectors = np.load(vdir / f"vectors-{g}.npy", mmap_mode="r")
+        self.windows = np.load(vdir / f"windows-{g}.npy")
+        self.para_ids = self.windows[:, 0]
+        self._rows_by_para: dict[int, np.ndarray] | None = None
+
+    def rows_of(self, paragraph_id: int) -> np.ndarray:
+        if self._rows_by_para is None:
+            order = np.argsort(self.para_ids, kind="stable")
+            ids = self.para_ids[order]
+            starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+            ends = np.r_[starts[1:], len(ids)]
+            self._rows_by_para = {int(ids[s]): order[s:e] for s, e in zip(starts, ends, strict=True)}
+        return self._rows_by_para.get(int(paragraph_id), np.zeros(0, dtype=np.int64))
+
+
+_loaded: dict[str, _Index] = {}
+_load_lock = threading.Lock()
+
+
+def _open_index(settings) -> _Index:
+    manifest = read_manifest(settings)
+    if not manifest or manifest.get("windows", 0) == 0:
+        raise IndexMissing("no embedding index yet: run `corpus index` (semantic search needs it)")
+    _check_model(settings, manifest)
+    vdir = Path(settings.vectors_dir)
+    key = str(vdir.resolve())
+    with _load_lock:
+        idx = _loaded.get(key)
+        if idx is None or idx.manifest.get("generation") != manifest["generation"]:
+            idx = _Index(vdir, manifest)
+            _loaded[key] = idx
+        return idx
+
+
+# ---------------------------------------------------------------------------------------------
+# windows
+# ---------------------------------------------------------------------------------------------
+
+def split_windows(text: str, n_tokens: int, max_tokens: int, count_tokens) -> list[tuple[int, int]]:
+    """Char spans covering `text`, each fitting the model window: the whole paragraph if it fits,
+    else consecutive sentences packed greedily (a sentence too long on its own is cut by length)."""
+    if n_tokens <= max_tokens or len(text) < 8:
+        return [(0, len(text))]
+    bounds = [0] + [m.start() for m in _SENT_END.finditer(text) if 0 < m.start() < len(text)] + [len(text)]
+    sents = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    counts = count_tokens([text[a:b] for a, b in sents])
+    budget = max_tokens - 4  # the prompt's and specials' share is already in each count; keep a margin
+    pieces: list[tuple[int, int, int]] = []
+    for (a, b), c in zip(sents, counts, strict=True):
+        if c <= budget:
+            pieces.append((a, b, c))
+            continue
+        step = max(8, int((b - a) * budget / c))  # cut an over-long sentence by characters
+        for s in range(a, b, step):
+            e = min(b, s + step)
+            pieces.append((s, e, int(c * (e - s) / (b - a)) + 1))
+    windows: list[tuple[int, int]] = []
+    start, end, used = pieces[0][0], pieces[0][1], pieces[0][2]
+    for a, b, c in pieces[1:]:
+        if used + c - 4 <= budget:  # each count includes ~4 prompt/special tokens
+            end, used = b, used + c - 4
+        else:
+            windows.append((start, end))
+            start, end, used = a, b, c
+    windows.append((start, end))
+    return windows
+
+
+# ---------------------------------------------------------------------------------------------
+# building and updating
+# ---------------------------------------------------------------------------------------------
+
+def drop_embeddings(settings) -> None:
+    """Forget the embedding index (for `corpus index --rebuild-semantic` or a model change)."""
+    vdir = Path(settings.vectors_dir)
+    if vdir.exists():
+        shutil.rmtree(vdir)
+    _loaded.pop(str(vdir.resolve()), None)
+
+
+def update_embeddings(settings, store, progress: bool = False, *, rebuild: bool = False,
+                      batch_size: int = 32) -> dict:
+    """Bring the embedding index up to date with the store: embed new and changed documents' paragraphs,
+    reuse the vectors of unchanged ones, drop those of deleted ones. Returns figures.
+
+    Resumable: every CHUNK_WINDOWS windows are written to pending/ as soon as they are embedded;
+    a later run reuses the chunks whose documents have not changed since.
+    """
+    t0 = time.time()
+    vdir = Path(settings.vectors_dir)
+    if rebuild:
+        drop_embeddings(settings)
+    manifest = read_manifest(settings)
+    if manifest:
+        _check_model(settings, manifest)
+    emb = embedding.get_model(settings, precision=(manifest or {}).get("precision"))
+    if manifest and manifest.get("dim") != emb.dim:
+        raise ModelError(f"embedding index has dimension {manifest.get('dim')}, model gives {emb.dim}: "
+                         "rebuild with `corpus index --rebuild-semantic`")
+    embedding.set_threads(settings, "build")
+    vdir.mkdir(parents=True, exist_ok=True)
+    pending = vdir / "pending"
+    pending.mkdir(exist_ok=True)
+
+    revs = store.doc_revisions()
+    old_docs: dict[int, int] = {}
+    old: _Index | None = None
+    if manifest and manifest.get("windows", 0):
+        old = _Index(vdir, manifest)
+        g = manifest["generation"]
+        old_docs = {int(d): int(r) for d, r in np.load(vdir / f"docs-{g}.npy")}
+    elif manifest:
+        g = manifest["generation"]
+        if (vdir / f"docs-{g}.npy").exists():
+            old_docs = {int(d): int(r) for d, r in np.load(vdir / f"docs-{g}.npy")}
+
+    # chunks left by an interrupted run, still valid if their documents have the same rev
+    done: dict[int, int] = {}
+    chunk_files = []
+    for f in sorted(pending.glob("chunk-*.json")):
+        meta = json.loads(f.read_text())
+        if meta.get("model") != settings.model or meta.get("precision") != emb.precision:
+            continue
+        docs = {int(d): int(r) for d, r in meta["docs"]}
+        if all(revs.get(d) == r for d, r in docs.items()):
+            done.update(docs)
+            chunk_files.append(f)
+    todo = sorted(d for d, r in revs.items() if old_docs.get(d) != r and done.get(d) != r)
+    deleted = [d for d in old_docs if d not in revs]
+    reused_docs = [d for d, r in revs.items() if old_docs.get(d) == r]
+
+    # window the paragraphs to embed
+    jobs: list[tuple[int, int, int, int, str]] = []  # (para_id, doc_id, start, end, text)
+    doc_of_job: list[int] = []
+    rows = list(store.iter_paragraph_rows(todo)) if todo else []
+    texts = [r["text"] for r in rows]
+    counts = emb.count_tokens(texts) if texts else []
+    for r, n in zip(rows, counts, strict=True):
+        for a, b in split_windows(r["text"], n, emb.max_tokens, emb.count_tokens):
+            jobs.append((r["id"], r["doc_id"], a, b, r["text"][a:b]))
+            doc_of_job.append(r["doc_id"])
+
+    embedded_paras = len({j[0] for j in jobs})
+    t_embed = time.time()
+    if jobs:
+        bar = _progress(len(jobs), progress)
+        try:
+            i = 0
+            n_chunk = len(chunk_files)
+            while i < len(jobs):
+                j = min(len(jobs), i + CHUNK_WINDOWS)
+                while j < len(jobs) and doc_of_job[j] == doc_of_job[j - 1]:
+                    j += 1  # a chunk holds whole documents, so a document is either done or not
+                part = jobs[i:j]
+                vecs = emb.encode_passages([p[4] for p in part], batch_size=batch_size)
+                docs = sorted({p[1] for p in part})
+                name = f"chunk-{int(time.time() * 1000):013d}-{n_chunk:06d}"
+                _save_npy(pending / f"{name}.vectors.npy", vecs.astype(np.float32))
+                _save_npy(pending / f"{name}.windows.npy",
+                          np.array([p[:4] for p in part], dtype=np.int64).reshape(-1, 4))
+                _write_json(pending / f"{name}.json", {"model": settings.model, "precision": emb.precision,
+                                                       "docs": [[d, revs[d]] for d in docs]})
+                chunk_files.append(pending / f"{name}.json")
+                n_chunk += 1
+                bar.update(j - i)
+                i = j
+        finally:
+            bar.close()
+    embed_seconds = time.time() - t_embed
+
+    # consolidate: old rows of unchanged documents + every pending chunk, then swap the manifest
+    parts_v, parts_w = [], []
+    if old is not None and reused_docs:
+        keep = np.isin(old.windows[:, 1], np.array(reused_docs, dtype=np.int64))
+        parts_v.append(np.asarray(old.vectors[keep]))
+        parts_w.append(old.windows[keep])
+    embedded_docs: dict[int, int] = {}
+    for f in chunk_files:
+        meta = json.loads(f.read_text())
+        stem = f.name[: -len(".json")]
+        w = np.load(pending / f"{stem}.windows.npy")
+        v = np.load(pending / f"{stem}.vectors.npy")
+        wanted = np.array([d for d, r in meta["docs"] if revs.get(d) == r and d not in embedded_docs], dtype=np.int64)
+        keep = np.isin(w[:, 1], wanted)
+        parts_v.append(v[keep])
+        parts_w.append(w[keep])
+        embedded_docs.update({int(d): int(r) for d, r in meta["docs"] if int(d) in set(wanted.tolist())})
+    dim = emb.dim
+    V = np.concatenate(parts_v) if parts_v else np.zeros((0, dim), np.float32)
+    W = np.concatenate(parts_w) if parts_w else np.zeros((0, 4), np.int64)
+    order = np.lexsort((W[:, 2], W[:, 0]))  # by paragraph, then window start
+    V, W = V[order].astype(np.float32), W[order]
+    docs_now = {d: revs[d] for d in reused_docs}
+    docs_now.update(embedded_docs)
+    # documents with no paragraphs are recorded too, so they are not retried every time
+    for d in todo:
+        docs_now.setdefault(d, revs[d])
+
+    changed = bool(todo or deleted or chunk_files) or manifest is None
+    if changed:
+        gen = (manifest or {}).get("generation", 0) + 1
+        _save_npy(vdir / f"vectors-{gen}.npy", V)
+        _save_npy(vdir / f"windows-{gen}.npy", W)
+        _save_npy(vdir / f"docs-{gen}.npy", np.array(sorted(docs_now.items()), dtype=np.int64).reshape(-1, 2))
+        new_manifest = {
+            "model": settings.model, "dim": dim, "precision": emb.precision, "max_tokens": emb.max_tokens,
+            "prompts": {"query": embedding.QUERY_PROMPT, "passage": embedding.PASSAGE_PROMPT},
+            "generation": gen, "windows": int(len(W)), "paragraphs": int(len(np.unique(W[:, 0]))) if len(W) else 0,
+            "documents": len(docs_now), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "format": "vectors-G.npy float32 (windows x dim); windows-G.npy int64 [paragraph_id, doc_id, start, end]",
+        }
+        _write_json(vdir / MANIFEST, new_manifest)
+        for f in vdir.glob("*-*.npy"):  # earlier generations
+            m = re.match(r"(vectors|windows|docs)-(\d+)\.npy$", f.name)
+            if m and int(m.group(2)) != gen:
+                f.unlink(missing_ok=True)
+        shutil.rmtree(pending, ignore_errors=True)
+        _loaded.pop(str(vdir.resolve()), None)
+    seconds = time.time() - t0
+    figures = {
+        "embedded": embedded_paras, "windows_embedded": len(jobs), "reused": 0,
+        "deleted": len(deleted), "seconds": round(seconds, 2), "embed_seconds": round(embed_seconds, 2),
+        "paragraphs_per_s": round(embedded_paras / embed_seconds, 1) if embed_seconds > 0 and embedded_paras else 0.0,
+        "resumed_documents": len(done), "model": settings.model, "precision": emb.precision,
+        "windows": int(len(W)), "paragraphs": int(len(np.unique(W[:, 0]))) if len(W) else 0,
+    }
+    figures["reused"] = max(0, figures["paragraphs"] - embedded_paras)  # paragraphs whose vectors were kept
+    log.info("embeddings: %s", figures)
+    return figures
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, show: bool):
+    if not show:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="embedding", unit="win", file=sys.stderr, dynamic_ncols=True,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
+
+
+def _save_npy(path: Path, arr: np.ndarray) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        np.save(f, arr)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _write_json(path: Path, obj) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(obj, f, ensure_ascii=False, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# searching
+# ---------------------------------------------------------------------------------------------
+
+_query_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def embed_query(settings, query: str, precision: str | None = None) -> np.ndarray:
+    """The query's vector, cached (LRU): drafters page through and refine the same queries."""
+    precision = precision or settings.quantize
+    key = (settings.model, precision, query)
+    with _cache_lock:
+        v = _query_cache.get(key)
+        if v is not None:
+            _query_cache.move_to_end(key)
+            return v
+    emb = embedding.get_model(settings, precision=precision)
+    embedding.set_threads(settings, "query")
+    v = emb.encode_queries([query])[0]
+    with _cache_lock:
+        _query_cache[key] = v
+        while len(_query_cache) > QUERY_CACHE_SIZE:
+            _query_cache.popitem(last=False)
+    return v
+
+
+def _top_paragraphs(idx: _Index, scores: np.ndarray, k: int, exclude=None) -> list[tuple[int, float, int]]:
+    """Best window per paragraph, best paragraphs first: [(paragraph_id, score, row)]."""
+    n = len(scores)
+    if n == 0 or k <= 0:
+        return []
+    m = min(n, max(4 * k, k + 64))
+    while True:
+        top = np.argpartition(-scores, m - 1)[:m] if m < n else np.arange(n)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        out: list[tuple[int, float, int]] = []
+        seen: set[int] = set()
+        for r in top:
+            pid = int(idx.para_ids[r])
+            if pid in seen or (exclude is not None and exclude(r)):
+                continue
+            seen.add(pid)
+            out.append((pid, float(scores[r]), int(r)))
+            if len(out) >= k:
+                return out
+        if m >= n:
+            return out
+        m = min(n, m * 4)
+
+
+def semantic_search(settings, query: str, k: int) -> list[tuple[int, float, str]]:
+    """Paragraphs nearest to the query: [(paragraph_id, score, best-matching window text)], best first."""
+    idx = _open_index(settings)
+    q = embed_query(settings, query, precision=idx.manifest.get("precision"))
+    scores = np.asarray(idx.vectors @ q)
+    hits = _top_paragraphs(idx, scores, k)
+    return _with_text(settings, idx, hits)
+
+
+def _with_text(settings, idx: _Index, hits: list[tuple[int, float, int]]) -> list[tuple[int, float, str]]:
+    from corpus.store import open_store
+
+    if not hits:
+        return []
+    store = open_store(settings, readonly=True)
+    try:
+        texts = {}
+        ids = [h[0] for h in hits]
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            for r in store.db.execute(f"SELECT id, text FROM paragraphs WHERE id IN ({','.join('?' * len(chunk))})",
+                                      chunk):
+                texts[r[0]] = r[1]
+    finally:
+        store.close()
+    out = []
+    for pid, score, row in hits:
+        text = texts.get(pid)
+        if text is None:  # deleted since the index was built
+            continue
+        _, _, a, b = idx.windows[row]
+        out.append((pid, score, text[int(a):int(b)].strip() or text))
+    return out
+
+
+def similar_paragraphs(settings, paragraph_id: int, k: int) -> list[tuple[int, float]]:
+    """Nearest paragraphs from other speeches: never the same document, a document in its near-duplicate
+    cluster (a repost) or a paragraph in its paragraph cluster; reposts among the results fold to one."""
+    from corpus.store import open_store
+
+    idx = _open_index(settings)
+    rows = idx.rows_of(paragraph_id)
+    store = open_store(settings, readonly=True)
+    try:
+        para = store.get_paragraph(paragraph_id)
+        if len(rows) == 0:
+            raise NotFound(f"paragraph {paragraph_id} is not in the embedding index yet: run `corpus index`")
+        doc = store.get_document(para["doc_id"])
+        bad_docs = {para["doc_id"]}
+        if doc.get("cluster_id") is not None:
+            bad_docs |= {r[0] for r in store.db.execute("SELECT id FROM documents WHERE cluster_id=?",
+                                                         (doc["cluster_id"],))}
+        bad_paras = {paragraph_id}
+        if para.get("cluster_id") is not None:
+            bad_paras |= {r[0] for r in store.db.execute("SELECT id FROM paragraphs WHERE cluster_id=?",
+                                                          (para["cluster_id"],))}
+        v = np.asarray(idx.vectors[rows]).mean(axis=0)
+        v /= max(float(np.linalg.norm(v)), 1e-12)
+        scores = np.asarray(idx.vectors @ v)
+        bad_doc_arr = np.array(sorted(bad_docs), dtype=np.int64)
+        bad_para_arr = np.array(sorted(bad_paras), dtype=np.int64)
+        mask = np.isin(idx.windows[:, 1], bad_doc_arr) | np.isin(idx.windows[:, 0], bad_para_arr)
+        scores = np.where(mask, -np.inf, scores)
+        out: list[tuple[int, float]] = []
+        seen_clusters: set[int] = set()
+        want = k
+        while True:
+            cands = _top_paragraphs(idx, scores, want * 2 + 8)
+            cands = [c for c in cands if np.isfinite(c[1])]
+            cl = _clusters(store, [c[0] for c in cands])
+            out, seen_clusters = [], set()
+            for pid, score, _ in cands:
+                c = cl.get(pid)
+                if c is not None:
+                    if c in seen_clusters:
+                        continue
+                    seen_clusters.add(c)
+                out.append((pid, score))
+                if len(out) >= k:
+                    return out
+            if len(cands) < want * 2 + 8:
+                return out
+            want *= 4
+    finally:
+        store.close()
+
+
+def _clusters(store, ids: list[int]) -> dict[int, int | None]:
+    out: dict[int, int | None] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for r in store.db.execute(f"SELECT id, cluster_id FROM paragraphs WHERE id IN ({','.join('?' * len(chunk))})",
+                                  chunk):
+            out[r[0]] = r[1]
+    return out
+
+
+def index_info(settings) -> dict | None:
+    """The manifest plus where it lives, for `corpus model` / status output."""
+    m = read_manifest(settings)
+    if m is None:
+        return None
+    return {**m, "path": str(settings.vectors_dir)}
