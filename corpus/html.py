@@ -33,6 +33,7 @@ from .errors import InputError
 from .html_rules import (
     CHROME_LINE_PATTERNS,
     COMMENT_NAME,
+    DISCLAIMER_START,
     DROP_TAGS,
     NEGATIVE_NAME,
     POSITIVE_NAME,
@@ -53,6 +54,7 @@ _STRONG_PUNCT = frozenset("，。；！？、")
 _CHROME_MAX_PROSE = 200.0  # weighted prose chars above which a chrome-named element is not chrome
 _WS = re.compile(r"\s+")
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]) (?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
+_CLOSE_ROOT = re.compile(r"</\s*(?:html|body)\s*>", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _DATE = re.compile(r"((?:19|20)\d\d)\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})")
 _DATE_LABEL = re.compile(r"(?:发布|发表|更新|成文|印发)?(?:时间|日期)\s*[:：]?\s*|发表于\s*|\d{4}年\d{1,2}月\d{1,2}日")
@@ -114,6 +116,8 @@ def extract_html(html: str, *, url: str | None = None) -> ExtractedPage:
     if not html or not html.strip():
         raise InputError("empty page: no HTML to extract from")
     html = _XML_DECL.sub("", html, count=1)
+    # Server-side includes leave a "</html>" mid-page (www.gov.cn headers); libxml2 stops there.
+    html = _CLOSE_ROOT.sub("", html)
     try:
         root = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError) as exc:
@@ -292,8 +296,8 @@ def _best_container(blocks: list[_Block]) -> tuple[int, int]:
                 seq.append([key, b.weight, i, i])
             key = el
             el = el.getparent()
-    best = (float("-inf"), 0, 0)
-    for seq in units.values():
+    best: tuple[float, int, int, etree._Element | None] = (float("-inf"), 0, 0, None)
+    for el, seq in units.items():
         run, start = 0.0, 0
         for _, w, first, last in seq:
             if run <= 0:
@@ -301,28 +305,44 @@ def _best_container(blocks: list[_Block]) -> tuple[int, int]:
             else:
                 run += w
             if run > best[0]:
-                best = (run, start, last)
-    return best[1], best[2]
+                best = (run, start, last, el)
+    _, start, end, parent = best
+    # Grow the run over neighbouring plain-text blocks of the same element (a document's heading
+    # lines, "（...通过）", a signature and date), stopping at a link or a chrome line.
+    inside = set(parent.iter()) if parent is not None else set()
+
+    def plain(b: _Block) -> bool:
+        return (
+            b.container in inside
+            and b.link / b.chars <= 0.3
+            and not in_chrome(b.container)
+            and not _is_chrome_line(b.text)
+        )
+
+    while start > 0 and plain(blocks[start - 1]):
+        start -= 1
+    while end + 1 < len(blocks) and plain(blocks[end + 1]):
+        end += 1
+    return start, end
 
 
 def _content_lines(blocks: list[_Block], span: tuple[int, int], title: str | None) -> list[str]:
     """The lines of the chosen range minus link lists, chrome lines and a repeated title."""
     lines: list[str] = []
     for b in blocks[span[0] : span[1] + 1]:
-        if b.weight < 0 and (b.link / b.chars > 0.5 or b.chars < 40):
-            # link lists and bare labels; keep short numbered headings and sign-offs with text
-            if b.link / b.chars > 0.5 or not _keep_short(b.text):
-                continue
+        if b.link / b.chars > 0.5 and not (b.punct >= 3 and b.chars >= 80):
+            continue  # a link list or a link-only line (a long linked paragraph is kept)
         if _is_chrome_line(b.text):
             continue
+        if _is_disclaimer_start(b.text) and len(lines) >= 3:
+            break  # 版权与免责声明 and everything after it
         lines.append(b.text)
     # a title repeated at the top of the content
     if title:
         t = _squash(title)
-        for i in range(min(3, len(lines))):
-            if _squash(lines[i]) == t:
+        for i in [*range(min(3, len(lines))), *range(max(0, len(lines) - 2), len(lines))]:
+            if i < len(lines) and _squash(lines[i]) == t:
                 del lines[i]
-                break
     return _trim_edges(lines)
 
 
@@ -340,15 +360,20 @@ def _trim_edges(lines: list[str]) -> list[str]:
     start, end = 0, len(lines)
     while start < end and weak(lines[start]) and _is_meta_line(lines[start]):
         start += 1
-    while end > start and weak(lines[end - 1]) and _is_meta_line(lines[end - 1]):
+    while end > start and weak(lines[end - 1]) and _is_meta_line(lines[end - 1], dates=False):
         end -= 1
     return lines[start:end]
 
 
-def _is_meta_line(line: str) -> bool:
-    return bool(re.search(r"来源|作者|编辑|时间|日期|浏览|点击|字号|字体|打印|分享|责编|阅读", line)) or bool(
-        _DATE.search(line)
-    )
+def _is_meta_line(line: str, dates: bool = True) -> bool:
+    """Byline and tool-bar words; a bare date counts only at the top (at the end it signs a document)."""
+    if re.search(r"来源|作者|编辑|时间|日期|浏览|点击|字号|字体|打印|分享|责编|阅读", line):
+        return True
+    return dates and bool(_DATE.search(line))
+
+
+def _is_disclaimer_start(line: str) -> bool:
+    return any(p.search(line) for p in DISCLAIMER_START)
 
 
 def _is_chrome_line(line: str) -> bool:
