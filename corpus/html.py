@@ -42,7 +42,7 @@ from .html_rules import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ExtractedPage", "extract_html", "extract_html_bytes"]
+__all__ = ["ExtractedPage", "decode_html", "extract_html", "extract_html_bytes"]
 
 BLOCK_TAGS = frozenset(
     "address article aside blockquote body br caption center dd details dir div dl dt fieldset figcaption "
@@ -94,6 +94,12 @@ def extract_html_bytes(data: bytes, *, url: str | None = None, name: str = "page
 
     Returns (page, encoding used).
     """
+    text, encoding = decode_html(data, name=name)
+    return extract_html(text, url=url), encoding
+
+
+def decode_html(data: bytes, *, name: str = "page") -> tuple[str, str]:
+    """Bytes of an HTML page -> (text, encoding), via corpus.encoding plus two HTML-specific repairs."""
     if not data or not data.strip():
         raise InputError(f"{name}: empty page")
     declared = declared_charset(data) or _declared_anywhere(data)
@@ -105,7 +111,7 @@ def extract_html_bytes(data: bytes, *, url: str | None = None, name: str = "page
         lenient = data.decode("gb18030", errors="replace")
         if lenient.count("\ufffd") <= max(3, len(lenient) // 500) and _han_share(lenient) > _han_share(text):
             text, encoding = lenient, "gb18030+replace"
-    return extract_html(text, url=url), encoding
+    return text, encoding
 
 
 def extract_html(html: str, *, url: str | None = None) -> ExtractedPage:
