@@ -1,0 +1,101 @@
+"""Document metadata read from titles and boilerplate: doc_type, meeting, dates, site.
+
+Why separate: the same title heuristics serve the cleaner, the HTML adapters and JSONL field
+mapping (an importer with a title but no doc_type can call `doc_type_from_title`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import rules as R
+
+
+def iso_date(y: str | int, m: str | int | None = None, d: str | int | None = None) -> str | None:
+    """'2025', '7', '24' -> '2025-07-24'; rejects impossible dates (template residue like 20xx)."""
+    try:
+        yi = int(y)
+    except (TypeError, ValueError):
+        return None
+    if not 1900 <= yi <= 2100:
+        return None
+    if m is None:
+        return f"{yi:04d}"
+    mi = int(m)
+    if not 1 <= mi <= 12:
+        return None
+    if d is None:
+        return f"{yi:04d}-{mi:02d}"
+    di = int(d)
+    if not 1 <= di <= 31:
+        return None
+    return f"{yi:04d}-{mi:02d}-{di:02d}"
+
+
+def normalize_date(value: str | None) -> str | None:
+    """Accept what sources give ('2025/7/24 14:59', '2025年7月24日', '2025-07-24', '2025') -> ISO."""
+    if not value:
+        return None
+    s = str(value).strip()
+    m = re.match(r"^(\d{4})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})", s)
+    if m:
+        return iso_date(*m.groups())
+    m = re.match(r"^(\d{4})\s*[-/年.]\s*(\d{1,2})(?:月)?$", s)
+    if m:
+        return iso_date(*m.groups())
+    m = re.match(r"^(\d{4})(\d{2})(\d{2})$", s)
+    if m:
+        return iso_date(*m.groups())
+    m = re.match(r"^(\d{4})年?$", s)
+    if m:
+        return iso_date(m.group(1))
+    return None
+
+
+def doc_type_from_title(title: str | None) -> str | None:
+    """The type keyword that ends latest in the title: '关于政府工作报告的决议' -> 决议, '…会议上的讲话' -> 讲话."""
+    if not title:
+        return None
+    best: tuple[int, str] | None = None
+    for rx, name in R.DOC_TYPE_RES:
+        for m in rx.finditer(title):
+            if best is None or m.end() >= best[0]:
+                best = (m.end(), name)
+    if best is None:
+        return None
+    # a compilation of 发言 is a set of 发言, not an 汇编 type
+    return best[1]
+
+
+def meeting_from_title(title: str | None) -> str | None:
+    """'在全市重点项目建设推进会议上的讲话' -> '全市重点项目建设推进会议'."""
+    if not title:
+        return None
+    t = title.split("——")[-1]
+    t = R.SPEAKER_PREFIX.sub(lambda m: m.group("rest"), t)
+    for rx in R.MEETING_RES:
+        m = rx.search(t)
+        if m:
+            meeting = m.group("m").strip()
+            meeting = re.sub(r"^在", "", meeting)
+            if len(meeting) >= 3:
+                return meeting
+    return None
+
+
+def year_from_title(title: str | None) -> str | None:
+    """'2025年中华人民共和国国务院政府工作报告' -> '2025' (only a real year at the start)."""
+    if not title:
+        return None
+    m = R.TITLE_YEAR.match(title)
+    return iso_date(m.group("y")) if m else None
+
+
+def site_from_text(text: str) -> str | None:
+    """The site a page came from, judged from its boilerplate (removed lines, URLs)."""
+    if not text:
+        return None
+    for rx, name in R.SITE_RES:
+        if rx.search(text):
+            return name
+    return None

@@ -1,0 +1,234 @@
+"""Cleaning rules as data: every pattern the cleaner uses, each with the rule name `--explain` shows.
+
+Why data and not code: boilerplate changes per site; adding a site's chrome should be adding a line
+here (and a test quoting the real string), not touching the pipeline in `clean.py`.
+Every string here was seen in a real file: the seeds (corpus/sample), ../shared/data/text, or
+../shared/notes/boilerplate-patterns.md.
+"""
+
+from __future__ import annotations
+
+import re
+
+CN_NUM = "一二三四五六七八九十百零〇两"
+
+# ---------------------------------------------------------------------------------------------
+# Paywall
+# ---------------------------------------------------------------------------------------------
+# CMS paid-content markers (FastAdmin cms addon): removed wherever they are, text around them kept.
+PAYWALL_MARKER = re.compile(r"(?:##|\$\$)(?:paidbegin|paidend|pagebreak)(?:##|\$\$)")
+# Inline omission: "……(新文秘网http://www.wm114.cn省略857字,正式会员可完整阅读)……" -> split here.
+PAYWALL_OMISSION = re.compile(
+    r"\s*[…\.]*\s*[(（]\s*(?P<who>[^()（）]{0,60}?)省略\s*(?P<n>\d+)\s*字[^()（）]{0,40}[)）]\s*[…\.]*\s*"
+)
+# Truncation tail: "……(未完,全文共5223字,当前仅显示2407字,请阅读下面提示信息。收藏《…》" (also 当前只显示).
+PAYWALL_TAIL = re.compile(
+    r"\s*[…\.]*\s*[(（]\s*未完(?:[,，]\s*全文共\s*(?P<total>\d+)\s*字)?(?:[,，]\s*当前[仅只]显示\s*(?P<shown>\d+)\s*字)?.*$"
+)
+# A whole line saying the preview ended: "............试读结束............", "— 试读结束 —", "全文预览已结束".
+PAYWALL_END_LINE = re.compile(
+    r"^[\s\.…。\-—_=·*]*(?:试读(?:已)?结束|全文预览已结束|预览已结束|免费预览已结束|开通\s*VIP\s*后可阅读全文)"
+    r"[^\n]{0,40}$"
+)
+CLAIMED_LENGTH = re.compile(r"全文共\s*(\d+)\s*字")
+
+# ---------------------------------------------------------------------------------------------
+# Markup left in text
+# ---------------------------------------------------------------------------------------------
+HTML_BREAK_TAG = re.compile(r"<\s*(?:br|/p|p|/div|div|/li|li|/h\d|h\d)(?:\s[^<>]*)?/?\s*>", re.I)
+HTML_INLINE_TAG = re.compile(r"</?\s*(?:strong|b|i|em|span|font|u|a|sup|sub|img|small|big)(?:\s[^<>]*)?/?\s*>", re.I)
+HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+HTML_ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#x[0-9a-fA-F]{2,5});")
+MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+MARKDOWN_LINK_ONLY = re.compile(r"^\[(?P<label>[^\]]{0,20})\]\((?P<url>https?://[^)\s]+)\)$")
+FRONT_MATTER_DELIM = "---"
+# Discuz 干扰码 (anti-scrape jammer): runs of 1-2 char ASCII tokens, "/ G- k; W% a% |( ^# n% J3 ..."
+JAMMER_TOKEN = r"[!-~]{1,2}"
+JAMMER_LINE = re.compile(rf"^(?:{JAMMER_TOKEN}\s){{5,}}{JAMMER_TOKEN}?\s*$")
+JAMMER_PREFIX = re.compile(rf"^((?:{JAMMER_TOKEN}\s){{4,}}{JAMMER_TOKEN}?)(?=[\u4e00-\u9fff“《（])")
+JAMMER_PUNCT = re.compile(r"[!-/:-@\[-`{-~]")
+
+# ---------------------------------------------------------------------------------------------
+# Whole-line rules: (rule name, pattern). Applied only to lines up to LINE_RULE_MAX_LEN chars:
+# chrome is short, and long lines are body text (this also keeps the cleaner fast).
+# ---------------------------------------------------------------------------------------------
+LINE_RULE_MAX_LEN = 320
+
+LINE_RULES: list[tuple[str, str]] = [
+    # site chrome
+    ("chrome.breadcrumb", r"^(?:您的位置|您当前的位置|当前位置|你的位置|所在位置)\s*[:：]"),
+    ("chrome.breadcrumb", r"^首页\s*(?:>|>>|/)"),
+    ("chrome.search", r"^(?:文章搜索|搜索资料\s*全部分类\s*搜索教程|站内搜索)$"),
+    ("chrome.back_to_top", r"^(?:返回顶部|回到顶部|TOP)$"),
+    ("chrome.counter", r"^[(（]\d{1,6}[)）]$"),
+    ("chrome.tools", r"^(?:分享到[:：]?|【?字体[:：]?\s*】?|打印本页|打印|关闭|收藏|已收藏|朗读|分享|×|收听本文|00:00/00:00|点击观看视频|正文复制|\[复制链接\]|pdf下载|word下载|合集下载|资源描述|文档简介|下载本文档)$"),
+    ("chrome.tools", r"^(?:打印\s*[|丨]\s*关闭|字号\s*[:：].{0,30}|【字体[:：].{0,20}|返回\s*下载\s*相关\s*举报|点击查看更多>>)$"),
+    ("chrome.tools", r"^扫一扫在手机(?:上)?打开当前页(?:面)?$|^微信扫一扫$|^欢迎使用手机浏览$"),
+    ("chrome.footer", r"^(?:主办单位|主办|运行维护单位|版权所有|网站标识码|网站申明|违法和不良信息举报电话)\s*[:：]"),
+    ("chrome.footer", r"(?:ICP备\d+号|公网安备\d+号|版权所有\s*$|©.{0,30}版权所有|Produced By 大汉网络)"),
+    ("chrome.footer", r"^(?:关于我们|联系我们|网站地图|有奖调查|官方微博|官方微信|CNZZ|国务院客户端|中国政府网微博、微信|安全隐私.{0,40}网站地图)$"),
+    ("chrome.footer", r"提示[:：]使用大于\d+\*\d+分辨率|本网站发布的所有信息均不收取任何费用"),
+    ("chrome.nav", r"^(?:共产党员网首页|手机版|组工软件下载|用户中心|我的投稿|我的问答|我的自测|我的留言|延伸阅读|相关稿件|吉林省政府信息公开专栏|政府信息公开基础平台|政策原文)$"),
+    ("chrome.source_line", r"^(?:时间|发布时间|发布日期|来源)\s*[:：].{0,60}(?:来源|浏览次数|信息来源|打印|编辑)\s*[:：]?.{0,60}$"),
+    ("chrome.source_line", r"^来源\s*[:：].{0,40}(?:作者|编辑)\s*[:：].{0,20}$"),
+    ("chrome.doc_info", r"^上传人[:：].{0,80}文档编号|^第\d+页\s*/\s*共\d+页$|由会员分享,可在线阅读"),
+    ("chrome.forum", r"^发表于\s*\d{4}-\d{1,2}-\d{1,2}.{0,80}(?:楼层|阅读模式)"),
+    ("chrome.site_line", r"^(?:酷乐文行|新文秘网|快文网|如来写作网)$"),
+    ("chrome.site_line", r"^如来写作网\s*\S*\s*[(（]可搜索其他更多资料[)）]$"),
+    # previous / next article (their dates are not the document's date)
+    ("nav.prev_next", r"^(?:上一篇|下一篇|上一主题|下一主题|上一条|下一条)\s*[:：]?"),
+    # ads: QQ / WeChat / 客服
+    ("ads.qq", r"(?:QQ|qq)\s*[:：]?\s*\d{5,}|(?:免费)?QQ群|会员群\s*[:：]"),
+    ("ads.wechat", r"(?:加|添加)(?:客服)?微信|客服微信\s*[:：]?\s*\d|扫码关注|扫码添加|立即扫码|微信咨询|客服代找资料|私发想要资料|快速代查找|关注公众号|微信公众号\s*[:：]"),
+    # subscription blurbs (酷乐文行 header block)
+    ("ads.subscription", r"仅供学习\s*禁止外传|现在订阅立享|自建平台、实时分享|根据实际需求和形式任务不断迭代|打击倒卖活动|举报倒卖会员资料|开通会员|加入书架继续阅读|购买本书|正式会员可完整阅读"),
+    # copyright / disclaimer footers
+    ("footer.disclaimer", r"本文内容由互联网用户自发贡献|免责声明[:：]|版权说明[:：]|如遇侵权请及时联系本站删除|不代表本网观点|如若转载[,，]?\s*请注明出处"),
+    # related-article headers (items handled by the related-list block rule)
+    ("related.header", r"^(?:更多相关文章|相关推荐|相关文章|相关栏目|相关阅读|相关链接|猜你喜欢|热门推荐|推荐阅读)\s*(?:[:：].{0,80})?$"),
+]
+
+LINE_RULE_RE = re.compile("|".join(f"(?P<r{i}>{pat})" for i, (_, pat) in enumerate(LINE_RULES)))
+LINE_RULE_NAMES = {f"r{i}": name for i, (name, _) in enumerate(LINE_RULES)}
+
+RELATED_HEADER_RULE = "related.header"
+# items of a related-article list: "  • 在全市防汛工作推进会议上的讲话"
+RELATED_ITEM = re.compile(r"^[•·●◆▪■□○◇►▶\-\*]\s*(?P<item>.*)$")
+SENTENCE_END = re.compile(r"[。！？!?；;]")
+
+# ---------------------------------------------------------------------------------------------
+# Metadata in boilerplate
+# ---------------------------------------------------------------------------------------------
+SOURCE_URL = re.compile(r"(?:如若转载[,，]?\s*请注明出处|原文链接|本文链接|原文地址|文章来源)\s*[:：]\s*(?P<url>https?://\S+)")
+URL_LINE = re.compile(r"^(?P<url>https?://\S+)$")
+TITLE_PREFIX = re.compile(r"^(?:标题|文章标题|题目)\s*[:：]\s*(?P<title>.+)$")
+DATE_LINE = re.compile(
+    r"^(?:发表时间|发布时间|发布日期|更新时间|时间|日期|发文日期|成文日期)\s*[:：]\s*"
+    r"(?P<y>\d{4})\s*[-/年.]\s*(?P<m>\d{1,2})\s*[-/月.]\s*(?P<d>\d{1,2})\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
+)
+DATETIME_LINE = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
+# a line that is only a date in brackets: "（2023年1月4日）", "(2020年9月4日，北京)"
+DATE_PAREN_LINE = re.compile(r"^[(（](?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?:[,，][^)）]{1,12})?[)）]$")
+CN_DATE = re.compile(r"(?P<y>(?:19|20)\d{2})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日")
+MD_TITLE_DATE = re.compile(r"[(（](?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})[)）]")
+TITLE_YEAR = re.compile(r"^(?P<y>(?:19|20)\d{2})年")
+PEOPLES_DAILY_TAIL = re.compile(r"《\s*人民日报\s*》\s*[(（]\s*(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日\s*\d*\s*版\s*[)）]\s*$")
+
+SITES: list[tuple[str, str]] = [
+    (r"wm114\.cn|新文秘网", "新文秘网"),
+    (r"fanwy\.cn|快文网", "快文网"),
+    (r"rulaiwenku\.com|rulaixiezuo\.com|如来写作网", "如来写作网"),
+    (r"酷乐文行", "酷乐文行"),
+    (r"12371\.cn|共产党员网", "共产党员网"),
+    (r"www\.news\.cn|xinhuanet\.com", "新华网"),
+    (r"jhsjk\.people\.cn", "人民网"),
+    (r"央视网消息|tv\.cctv\.com", "央视网"),
+    (r"中文维基文库|wikisource\.org", "维基文库"),
+    (r"www\.gov\.cn|中国政府网", "中国政府网"),
+]
+SITE_RES = [(re.compile(p), name) for p, name in SITES]
+
+# ---------------------------------------------------------------------------------------------
+# News: photo captions, datelines, wire tails
+# ---------------------------------------------------------------------------------------------
+PARA_SEPARATOR = re.compile(r"[\u3000\u2003]{2,}")
+# caption ends with the photographer credit: "…新年贺词。新华社记者 燕雁 摄"
+PHOTO_CAPTION = re.compile(r"^(?P<cap>.{0,300}?(?:新华社|人民日报|中新社)?记者\s*[\u4e00-\u9fff·、\s]{2,20}?\s*摄)(?=$|[\u4e00-\u9fff“（])")
+PHOTO_CAPTION_ALT = re.compile(r"^(?P<cap>.{0,300}?[(（](?:新华社|人民日报)?(?:记者|发)?\s*[\u4e00-\u9fff·、\s]{2,20}摄[)）])")
+DATELINE = re.compile(
+    r"^(?:新华社|人民日报|中新社|央视网)[\u4e00-\u9fff]{0,10}?\d{1,2}月\d{1,2}日[电讯](?:[(（]记者[^)）]{0,30}[)）])?[\u3000 ]?"
+)
+WIRE_TAIL = re.compile(r"[(（]\s*(?:据)?新华社[\u4e00-\u9fff]{1,10}\d{1,2}月\d{1,2}日电[^)）]{0,80}[)）]")
+CCTV_LEAD = re.compile(r"^央视网消息\s*[(（]新闻联播[)）]\s*[:：]\s*")
+NEWS_ITEM_LINK_LABEL = "查看原文"
+NEWS_DETAIL_HEADING = re.compile(r"^详细新闻$")
+NEWS_SUMMARY_HEADING = re.compile(r"^新闻摘要$")
+# speech header glued at the start of jhsjk / news.cn bodies:
+# "在全国政协新年茶话会上的讲话（2025年12月31日）习近平"
+SPEECH_HEADER = re.compile(
+    r"^(?P<title>[^。！？：:]{4,120}?)[(（](?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?:[,，][^)）]{1,12})?[)）]"
+    r"(?P<role>中华人民共和国主席|中华人民共和国国务院总理|国家主席|国务院总理)?[\u3000 ]?"
+)
+SALUTATION_START = re.compile(r"^(?:同志们|同胞们|各位|尊敬的|女士们|朋友们|大家好|亲爱的|主席先生|大会主席)")
+KNOWN_SPEAKERS = ["习近平", "李强", "李克强", "温家宝", "胡锦涛", "江泽民", "朱镕基", "李鹏", "赵乐际", "王沪宁",
+                  "蔡奇", "丁薛祥", "李希", "韩正", "栗战书", "汪洋"]
+SPEAKER_PREFIX = re.compile(r"^(?P<speaker>[\u4e00-\u9fff]{2,4})[：:](?P<rest>在.+)$")
+
+# ---------------------------------------------------------------------------------------------
+# Wikisource
+# ---------------------------------------------------------------------------------------------
+WIKISOURCE_END = re.compile(r"^(?:Public domain|false)$")
+WIKISOURCE_LICENCE_START = re.compile(r"^(?:本作品|这部作品|這部作品|本模板)")
+WIKISOURCE_FOOTNOTE_MARK = "↑"
+# a line that continues the previous one (link text was split onto its own line)
+CONTINUATION_START = re.compile(r"^[。，、；：）》」』”！？,.;:)]")
+NON_TERMINAL_END = re.compile(r"[^。！？：；”」』\)）!?]$")
+
+# ---------------------------------------------------------------------------------------------
+# Tables of contents
+# ---------------------------------------------------------------------------------------------
+TOC_START = re.compile(r"^(?:目录|目\s*录|提纲|目录/提纲|内容提要|本文目录)\s*[:：]?\s*[…\.]*\s*$")
+TOC_END = re.compile(r"^[…\.]{1,12}$")
+NUMBERED_ITEM = re.compile(r"^(?P<n>\d{1,2})\s*[\.．、]\s*(?P<text>\S.{1,60})$")
+
+# ---------------------------------------------------------------------------------------------
+# Compilations (汇编)
+# ---------------------------------------------------------------------------------------------
+COMPILATION_TITLE = re.compile(r"汇编|精选\s*\d+\s*篇|[(（]\s*\d+\s*篇\s*[)）]|\d+篇$|合集|范文\s*\d+\s*篇")
+COMPILATION_COUNT_LINE = re.compile(r"^[(（]\s*(?:精选)?\s*\d+\s*篇\s*[)）]$")
+PIECE_MARKER = re.compile(r"^篇\s*(?P<n>\d{1,2})\s*[:：]\s*(?P<title>.*)$")
+UNIT_LINE = re.compile(
+    r"^(?:[\u4e00-\u9fffxX×*＊]{1,14}?)(?:区|县|市|省|州|旗|盟|镇|乡|街道|局|委|办|厅|处|署|院|校|部|中心|公司|集团|"
+    r"经开区|高新区|开发区|新区|管委会|党委|党组|支部|委员会|分公司)$"
+)
+
+# ---------------------------------------------------------------------------------------------
+# Outline (提纲) headings: (pattern, level). First match wins.
+# ---------------------------------------------------------------------------------------------
+HEADING_PATTERNS: list[tuple[re.Pattern, int]] = [
+    (re.compile(rf"^第[{CN_NUM}\d]+(?:编)\s*\S*"), 1),
+    (re.compile(rf"^第[{CN_NUM}\d]+(?:章|部分)(?:\s|　|$|[\u4e00-\u9fff])"), 1),
+    (re.compile(rf"^第[{CN_NUM}\d]+节(?:\s|　|$|[\u4e00-\u9fff])"), 2),
+    (re.compile(rf"^[{CN_NUM}]+\s*[、，,．.](?!是)"), 1),
+    (re.compile(rf"^[(（]\s*[{CN_NUM}]+\s*[)）]"), 2),
+    (re.compile(r"^\d{1,2}\s*[\.．、](?!\d)"), 3),
+    (re.compile(r"^[(（]\s*\d{1,2}\s*[)）]"), 4),
+    (re.compile(r"^[①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳]"), 5),
+]
+# 第一条 of a law: an article, kept as body text (its number stays in the text)
+LAW_ARTICLE = re.compile(rf"^第[{CN_NUM}\d]+条(?:之[{CN_NUM}]+)?[\s　]")
+# "一是…" opens an enumerated body paragraph, never a heading
+ENUM_BODY = re.compile(rf"^[{CN_NUM}]是")
+HEADING_MAX_LEN = 50  # a heading line longer than this is body text (or a heading sentence + body)
+LEAD_SENTENCE = re.compile(r"^(?P<lead>[^。！？!?]{2,45}?[。！？!?])(?P<rest>.{10,})$")
+SHORT_HEADING_MAX_LEN = 20
+SHORT_HEADING_BAD = re.compile(r"[。，,；;！!？?：:、“”\"]|^[(（\[【《]|\d{4}")
+
+# ---------------------------------------------------------------------------------------------
+# Document metadata from the title
+# ---------------------------------------------------------------------------------------------
+# doc_type: the keyword appearing LAST in the title wins (the head noun of a Chinese title is at its end)
+DOC_TYPES: list[tuple[str, str]] = [
+    (r"讲话稿|讲话|演讲|主旨演讲|报告会上的", "讲话"),
+    (r"发言稿|发言|交流材料|表态", "发言"),
+    (r"致辞|致词|祝酒辞|贺辞", "致辞"),
+    (r"贺词", "贺词"),
+    (r"贺信|回信|书信|贺电", "书信"),
+    (r"主持词", "主持词"),
+    (r"调研报告|调查报告", "调研报告"),
+    (r"工作报告", "工作报告"),
+    (r"汇报", "汇报"),
+    (r"意见|Opinions?\b", "意见"),
+    (r"通知|Notice\b|Circular\b", "通知"),
+    (r"规划|Plan\b", "规划"),
+    (r"决议|决定", "决议"),
+    (r"条例|规定|办法|细则|法$|章程|Regulations?\b|Provisions\b|Measures\b|Rules\b", "法规"),
+    (r"新闻联播", "新闻"),
+]
+DOC_TYPE_RES = [(re.compile(p), t) for p, t in DOC_TYPES]
+MEETING_RES = [
+    # 在全市重点项目建设推进会议上的讲话 -> 全市重点项目建设推进会议
+    re.compile(r"在(?P<m>.{2,60}?(?:会议|会|论坛|峰会|典礼|仪式|大会|座谈|学习|活动|开幕式|闭幕式|集会|茶话会)).{0,4}?(?:上|中|时)的"),
+    # 在全市一季度重点项目建设现场推进会发言汇编
+    re.compile(r"^在?(?P<m>.{2,60}?(?:会议|会|论坛|峰会|座谈会|大会))(?:上的)?(?:讲话|发言|致辞|交流发言|主持词)"),
+]
