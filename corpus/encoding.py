@@ -15,6 +15,7 @@ from .errors import InputError
 _GB_ALIASES = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "hz-gb-2312", "euc-cn"}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 _XML_DECL = re.compile(rb"""<\?xml[^>]+encoding=["']([A-Za-z0-9_\-]+)""", re.I)
+_ANY_ENCODING_ATTR = re.compile(rb"""\bencoding\s*=\s*["']([A-Za-z0-9_\-]+)""", re.I)
 
 
 def looks_binary(data: bytes) -> bool:
@@ -30,7 +31,7 @@ def looks_binary(data: bytes) -> bool:
 
 def declared_charset(data: bytes) -> str | None:
     """The charset an HTML/XML document declares for itself, if any."""
-    m = _META_CHARSET.search(data[:4096]) or _XML_DECL.search(data[:512])
+    m = _META_CHARSET.search(data[:4096]) or _XML_DECL.search(data[:512]) or _ANY_ENCODING_ATTR.search(data[:2048])
     return m.group(1).decode("ascii").lower() if m else None
 
 
@@ -69,6 +70,12 @@ def decode_bytes(data: bytes, *, declared: str | None = None, name: str = "input
             continue
         if _plausible(text):
             return text, enc
+    # Mostly-UTF-8 or mostly-GB text with a few broken bytes (a truncated download, one bad byte
+    # in a long page) is far more likely here than some other legacy encoding: try that first.
+    for enc in ("utf-8", "gb18030"):
+        text = data.decode(enc, errors="replace")
+        if text.count("\ufffd") <= max(3, len(text) // 500) and _plausible(text):
+            return text, enc + "+replace"
     try:
         from charset_normalizer import from_bytes
 
