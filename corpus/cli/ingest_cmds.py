@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
-from .common import echo_json, get_settings, handle_errors, show_progress
+from .common import echo_json, get_settings, handle_errors, pad, show_progress
 
 
 @click.command()
@@ -122,7 +122,7 @@ def stats(as_json: bool) -> None:
         rows = s[key]
         click.echo(f"  {title}:")
         for value, n in rows[:15]:
-            click.echo(f"    {str(value):<24} {n:>7,}")
+            click.echo(f"    {pad(str(value), 24)} {n:>7,}")
         if len(rows) > 15:
             click.echo(f"    … {len(rows) - 15} more")
 
