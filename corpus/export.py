@@ -258,8 +258,10 @@ def _corpus_counts(settings: Settings) -> dict:
 
 def reproduce_command(request, fmt: str, fields: list[str] | None) -> str:
     """The `corpus export` command line that makes the same export again."""
-    parts = ["corpus", "export", request.query, "-o", f"FILE.{fmt}", "--format", fmt,
-             "--mode", request.mode, "--scope", request.scope]
+    parts = ["corpus", "export", request.query, "-o", f"FILE.{fmt}", "--format", fmt]
+    if request.mode:
+        parts += ["--mode", request.mode]
+    parts += ["--scope", request.scope]
     for k, v in sorted((request.filters or {}).items()):
         parts += [f"--{k}", str(v)]
     if not request.fold:

@@ -1,3 +1,99 @@
-"""Commands of this area register here: `commands = [...]` is read by corpus.cli."""
+"""Command: export (a result set, or the whole corpus with --all)."""
 
-commands: list = []
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import InputError
+from .common import get_settings, handle_errors, show_progress
+
+SCOPE_ALIASES = {"paragraph": "paragraph", "sentence": "sentence", "同段": "paragraph", "同句": "sentence"}
+
+
+@click.command()
+@click.argument("query", required=False)
+@click.option("-o", "--output", "output", default=None, metavar="FILE",
+              help="File to write (format from the extension: .csv .jsonl .xlsx .parquet); '-' = stdout (csv/jsonl).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "xlsx", "parquet"]), default=None,
+              help="Output format (default: from the file extension).")
+@click.option("--all", "whole", is_flag=True,
+              help="Export the whole corpus (documents and paragraphs) as JSONL or Parquet instead of a result set.")
+@click.option("--mode", type=click.Choice(["keyword", "semantic", "hybrid"]), default=None,
+              help="Search mode, as in `corpus search` (default: hybrid if an embedding index exists, else keyword).")
+@click.option("--scope", default="paragraph", show_default=True,
+              type=click.Choice(list(SCOPE_ALIASES)), help="All terms in one paragraph (同段) or one sentence (同句).")
+@click.option("--title", default=None, help="Filter: document title contains this.")
+@click.option("--site", default=None, help="Filter: site.")
+@click.option("--type", "doc_type", default=None, help="Filter: document type (讲话, 发言, 调研报告 ...).")
+@click.option("--unit", default=None, help="Filter: speaker unit.")
+@click.option("--year", default=None, help="Filter: a year or a range (2020..2024).")
+@click.option("--level", default=None, help="Filter: unit level (as in the query language's level:).")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True,
+              help="Row order.")
+@click.option("--no-fold", is_flag=True, help="One row per repost too (default: reposts fold into one row with copy_count).")
+@click.option("--fields", default=None, metavar="A,B,...",
+              help="Columns to write, in this order (default: the standard set; 'all' for every column). "
+                   "See `corpus export --list-fields`.")
+@click.option("--list-fields", is_flag=True, help="List the columns and exit.")
+@click.option("--no-bom", is_flag=True,
+              help="CSV without the UTF-8 byte-order mark (the BOM is there by default so Excel shows Chinese intact).")
+@click.option("--no-meta", is_flag=True, help="Do not write the FILE.meta.json provenance sidecar.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar, summary only.")
+@handle_errors
+def export(query: str | None, output: str | None, fmt: str | None, whole: bool, mode: str | None, scope: str,
+           title: str | None, site: str | None, doc_type: str | None, unit: str | None, year: str | None,
+           level: str | None, sort: str, no_fold: bool, fields: str | None, list_fields: bool, no_bom: bool,
+           no_meta: bool, quiet: bool) -> None:
+    """Export every paragraph matching QUERY (all pages, not one) to FILE, or the whole corpus (--all).
+
+    Same query language, filters, scope and mode as `corpus search`. Every export records how it
+    was made (query, filters, mode, model, index build time, corpus counts, version, time) in
+    FILE.meta.json, on the first sheet ("about") of an XLSX, and in a Parquet file's metadata.
+
+    Excel safety: CSV is UTF-8 with a BOM; in CSV and XLSX a text cell starting with = + - @ TAB CR
+    or ' gets one leading apostrophe (remove it to get the exact text); XLSX cells are cut at
+    32,767 characters with a marker, listed on the about sheet. JSONL and Parquet keep text exact.
+
+    `corpus export --all -o corpus.jsonl` writes one record per document that `corpus ingest`
+    reads back as it is (same documents, same paragraphs).
+    """
+    from .. import export as ex
+
+    if list_fields:
+        for name, col in ex.COLUMNS.items():
+            mark = "*" if name in ex.DEFAULT_FIELDS else " "
+            click.echo(f"{mark} {name:<14} {col.type:<5} {col.help}")
+        click.echo("(* = in the default set)")
+        return
+    if not output:
+        raise InputError("give the file to write with -o FILE (.csv .jsonl .xlsx .parquet), or -o - for stdout")
+    settings = get_settings()
+    to_stdout = output == "-"
+    out = sys.stdout.buffer if to_stdout else Path(output)
+    if to_stdout and fmt not in ("csv", "jsonl"):
+        raise InputError("writing to stdout needs --format csv or --format jsonl")
+    progress = show_progress() and not quiet
+    if whole:
+        if query:
+            raise InputError("--all exports the whole corpus: give either QUERY or --all, not both")
+        summary = ex.export_corpus(settings, out, fmt, progress=progress, write_meta=not no_meta)
+    else:
+        if not query:
+            raise InputError("give a QUERY to export its results (see `corpus search --help` for the query language), "
+                             "or --all for the whole corpus")
+        from indexer.api import SearchRequest
+
+        filters = {k: v for k, v in (("title", title), ("site", site), ("type", doc_type), ("unit", unit),
+                                      ("year", year), ("level", level)) if v}
+        request = SearchRequest(query=query, mode=mode, scope=SCOPE_ALIASES[scope], filters=filters,
+                                fold=not no_fold, sort=sort)
+        summary = ex.export_results(settings, request, out, fmt, fields=ex.parse_fields(fields), progress=progress,
+                                    bom=not no_bom, write_meta=not no_meta)
+    for line in summary.lines():
+        click.echo(line, err=to_stdout)
+
+
+commands = [export]
