@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 __all__ = ["clean_text"]
 
 # date sources, most trusted first
-_DATE_PRIORITY = ["meta", "published", "datetime", "header", "paren", "edition", "md_title", "title_year"]
+_DATE_PRIORITY = ["meta", "published", "datetime", "header", "paren", "promulgated", "edition", "md_title", "title_year"]
 
 
 @dataclass
@@ -54,6 +54,9 @@ class _Ctx:
     urls: list[str] = field(default_factory=list)
     title_prefix: str | None = None
     speaker: str | None = None
+    meeting: str | None = None
+    wikisource: bool = False
+    header_title: str | None = None  # a speech's own title found in its header ('…讲话（2020年9月8日）习近平')
     claimed_length: int | None = None
     truncated: bool = False
 
@@ -213,6 +216,7 @@ def _paywall(lines: list[Line], ctx: _Ctx) -> list[Line]:
 # ---------------------------------------------------------------------------------------------
 
 def _wikisource(lines: list[Line], ctx: _Ctx) -> list[Line]:
+    """Drop the licence footer (from its first line to 'Public domain / false'), footnotes and [n] refs."""
     text_idx = [i for i, ln in enumerate(lines) if ln.kind == "text"]
     if text_idx and R.WIKISOURCE_END.match(lines[text_idx[-1]].text):
         k = len(text_idx) - 1
@@ -226,6 +230,7 @@ def _wikisource(lines: list[Line], ctx: _Ctx) -> list[Line]:
             if ln.kind == "text":
                 ctx.drop(ln.text, "footer.wikisource", ln.no)
         lines = lines[:cut]
+        ctx.wikisource = True
     if not any(ln.text in ("↑", "[") for ln in lines):
         return lines
     out: list[Line] = []
@@ -251,15 +256,19 @@ def _wikisource(lines: list[Line], ctx: _Ctx) -> list[Line]:
     return out
 
 
-def _join_fragments(lines: list[Line]) -> list[Line]:
-    """Rejoin text that a link or reference split onto its own lines ('所作的' / '政府工作报告' / '。会议…')."""
+def _join_fragments(lines: list[Line], blank_separated: bool = False) -> list[Line]:
+    """Rejoin text that a link or reference split onto its own lines ('所作的' / '政府工作报告' / '。会议…').
+
+    `blank_separated`: paragraphs are separated by blank lines (Wikisource), so every line break
+    inside a block is a fragment break ('广义货币M' / '2' / '和社会融资…').
+    """
     out: list[Line] = []
     n = len(lines)
     for i, ln in enumerate(lines):
         prev = out[-1] if out else None
         if ln.kind == "text" and prev is not None and prev.kind == "text" and not ln.after_blank \
                 and prev.md_level is None and ln.md_level is None:
-            if ln.join_prev or R.CONTINUATION_START.match(ln.text):
+            if blank_separated or ln.join_prev or R.CONTINUATION_START.match(ln.text):
                 prev.text += ln.text
                 continue
             nxt = lines[i + 1] if i + 1 < n else None
@@ -382,6 +391,8 @@ def _take_title(lines: list[Line], ctx: _Ctx) -> tuple[str | None, list[Line]]:
         m = R.SPEAKER_PREFIX.match(title)
         if m and m.group("speaker") in R.KNOWN_SPEAKERS:
             ctx.speaker = m.group("speaker")
+        elif len(title) <= 60:
+            ctx.speaker = next((k for k in R.KNOWN_SPEAKERS if k in title[:12]), None)
         keys = {_norm(title)}
         if m:
             keys.add(_norm(m.group("rest")))
@@ -395,16 +406,66 @@ def _take_title(lines: list[Line], ctx: _Ctx) -> tuple[str | None, list[Line]]:
     return title, lines
 
 
+def _header_lines(lines: list[Line], ctx: _Ctx, title: str | None) -> list[Line]:
+    """Report headers under the title: '政府工作报告', '——2024年3月5日在…会议上', '国务院总理' / '李　强'."""
+    out: list[Line] = []
+    seen = 0
+    skip_next = False
+    for i, ln in enumerate(lines):
+        if skip_next:
+            skip_next = False
+            continue
+        if ln.kind != "text" or seen >= 6:
+            out.append(ln)
+            continue
+        seen += 1
+        t = ln.text
+        mp = R.PROMULGATION_LINE.match(t) if len(t) <= 160 else None
+        if mp:
+            ctx.date("promulgated", M.iso_date(mp.group("y"), mp.group("m"), mp.group("d")))
+        m = R.SUBTITLE_DATE_MEETING.match(t)
+        if m:
+            ctx.date("header", M.iso_date(m.group("y"), m.group("m"), m.group("d")))
+            ctx.meeting = ctx.meeting or m.group("meeting").strip()
+            ctx.drop(t, "meta.subtitle", ln.no)
+            continue
+        mr = R.ROLE_LINE.match(t)
+        if mr:
+            name = mr.group("name")
+            nxt = lines[i + 1] if i + 1 < len(lines) else None
+            if name is None and nxt is not None and nxt.kind == "text" and R.NAME_LINE.match(nxt.text):
+                name = nxt.text
+                skip_next = True
+                ctx.drop(nxt.text, "meta.speaker", nxt.no)
+            if name:
+                ctx.speaker = ctx.speaker or re.sub(r"[\u3000 ]", "", name)
+                ctx.drop(t, "meta.speaker", ln.no)
+                continue
+        if R.SPACED_NAME_LINE.match(t):
+            ctx.speaker = ctx.speaker or re.sub(r"[\u3000 ]", "", t)
+            ctx.drop(t, "meta.speaker", ln.no)
+            continue
+        if seen <= 2 and title and 4 <= len(t) < len(title) and title.endswith(t):
+            ctx.drop(t, "title.repeat", ln.no)
+            continue
+        out.append(ln)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # 6. news
 # ---------------------------------------------------------------------------------------------
 
 def _speech_header(t: str, ctx: _Ctx, no: int | None, title: str | None) -> str:
+    """Drop a speech's own header glued before its body: title, (date), role, speaker."""
     m = R.SPEECH_HEADER.match(t)
     end = None
     if m:
         ctx.date("header", M.iso_date(m.group("y"), m.group("m"), m.group("d")))
         end = m.end()
+    elif (mr := R.ROLE_SPEAKER.match(t)) and any(t[mr.end():].startswith(k) for k in R.KNOWN_SPEAKERS):
+        m = mr
+        end = mr.end()
     else:
         if "※" not in t[:130]:
             return t
@@ -428,8 +489,43 @@ def _speech_header(t: str, ctx: _Ctx, no: int | None, title: str | None) -> str:
     if speaker:
         ctx.speaker = ctx.speaker or speaker
         end += len(speaker)
+    if m is not None and m.re is R.SPEECH_HEADER and m.group("title"):
+        ctx.header_title = ctx.header_title or m.group("title").strip()
+    elif m is None:
+        ctx.header_title = ctx.header_title or t[: end - len(speaker or "") - 1].strip()
     ctx.drop(t[:end], "news.speech_header", no)
     return t[end:].strip()
+
+
+
+def _news_head(t: str, ln: Line, ctx: _Ctx, out: list[Line], title: str | None, seen: int) -> str:
+    """Peel dateline, 央视网 lead, speech header and photo caption off the start, in whatever order they come."""
+    for _ in range(5):
+        before = t
+        if seen <= 4 and t:
+            t = _speech_header(t, ctx, ln.no, title)
+            # header split over two lines: the speech title line just before '（2023年11月21日，北京）…'
+            if t != before and before[:1] in "(（" and out and out[-1].kind == "text" \
+                    and _looks_like_title(out[-1].text):
+                prev = out.pop()
+                ctx.drop(prev.text, "news.speech_header", prev.no)
+        if t.startswith(("新华社", "人民日报", "中新社", "央视网")):
+            m = R.DATELINE.match(t)
+            if m:
+                ctx.drop(m.group(0), "news.dateline", ln.no)
+                t = t[m.end():].strip()
+            m = R.CCTV_LEAD.match(t)
+            if m:
+                ctx.drop(m.group(0), "news.cctv_lead", ln.no)
+                t = t[m.end():].strip()
+        if t == before and "摄" in t[:330]:
+            m = R.PHOTO_CAPTION.match(t) or R.PHOTO_CAPTION_ALT.match(t)
+            if m:
+                ctx.drop(m.group("cap"), "news.caption", ln.no)
+                t = t[m.end():].strip()
+        if t == before:
+            break
+    return t
 
 
 def _news(lines: list[Line], ctx: _Ctx, title: str | None) -> list[Line]:
@@ -448,22 +544,7 @@ def _news(lines: list[Line], ctx: _Ctx, title: str | None) -> list[Line]:
         seen += 1
         t = ln.text
         consumed += len(t)
-        if "摄" in t[:330]:
-            m = R.PHOTO_CAPTION.match(t) or R.PHOTO_CAPTION_ALT.match(t)
-            if m:
-                ctx.drop(m.group("cap"), "news.caption", ln.no)
-                t = t[m.end():].strip()
-        if t.startswith(("新华社", "人民日报", "中新社", "央视网")):
-            m = R.DATELINE.match(t)
-            if m:
-                ctx.drop(m.group(0), "news.dateline", ln.no)
-                t = t[m.end():].strip()
-            m = R.CCTV_LEAD.match(t)
-            if m:
-                ctx.drop(m.group(0), "news.cctv_lead", ln.no)
-                t = t[m.end():].strip()
-        if seen <= 4 and t:
-            t = _speech_header(t, ctx, ln.no, title)
+        t = _news_head(t, ln, ctx, out, title, seen)
         if "人民日报" in t[-40:]:
             m = R.PEOPLES_DAILY_TAIL.search(t)
             if m:
@@ -646,9 +727,10 @@ def clean_text(text: str, *, meta: dict | None = None) -> CleanResult:
     lines = _split_lines(text, ctx)
     lines = _paywall(lines, ctx)
     lines = _wikisource(lines, ctx)
-    lines = _join_fragments(lines)
+    lines = _join_fragments(lines, blank_separated=ctx.wikisource)
     lines = _line_rules(lines, ctx)
     title, lines = _take_title(lines, ctx)
+    lines = _header_lines(lines, ctx, title)
     lines = _news(lines, ctx, title)
     lines = _toc_block(lines, ctx, title)
 
@@ -670,8 +752,8 @@ def clean_text(text: str, *, meta: dict | None = None) -> CleanResult:
             ctx.date("md_title", M.iso_date(mt.group("y"), mt.group("m"), mt.group("d")))
         ctx.date("title_year", M.year_from_title(title))
     date = ctx.best_date()
-    head_type = M.doc_type_from_title(title)
-    head_meeting = M.meeting_from_title(title)
+    head_type = M.doc_type_from_title(title or ctx.header_title)
+    head_meeting = ctx.meeting or M.meeting_from_title(title)
 
     docs: list[Document] = []
     for seg in segments:
@@ -702,7 +784,7 @@ def clean_text(text: str, *, meta: dict | None = None) -> CleanResult:
         paragraphs = build_paragraphs(blocks)
         if not paragraphs and not seg.title:
             continue
-        dtitle = seg.title if (compiled or is_news_day) else (title or _fallback_title(paragraphs))
+        dtitle = seg.title if (compiled or is_news_day) else (title or ctx.header_title or _fallback_title(paragraphs))
         if is_news_day:
             dtype = meta.get("doc_type") or "新闻"
         elif compiled:
@@ -716,7 +798,8 @@ def clean_text(text: str, *, meta: dict | None = None) -> CleanResult:
             url=(seg.url or url) if (compiled or is_news_day) else url,
             date=(meta.get("date") and date) or seg_date or date,
             unit=meta.get("unit") or seg.unit,
-            meeting=meta.get("meeting") or (head_meeting if compiled else None) or M.meeting_from_title(dtitle),
+            meeting=meta.get("meeting") or ((head_meeting if compiled else ctx.meeting)
+                                            or M.meeting_from_title(dtitle)),
             doc_type=dtype,
             truncated=truncated,
             claimed_length=ctx.claimed_length if truncated else None,

@@ -55,6 +55,7 @@ JAMMER_PUNCT = re.compile(r"[!-/:-@\[-`{-~]")
 LINE_RULE_MAX_LEN = 320
 
 LINE_RULES: list[tuple[str, str]] = [
+    ("markup.hr", r"^[-*_=]{3,}$"),
     # site chrome
     ("chrome.breadcrumb", r"^(?:您的位置|您当前的位置|当前位置|你的位置|所在位置)\s*[:：]"),
     ("chrome.breadcrumb", r"^首页\s*(?:>|>>|/)"),
@@ -108,7 +109,11 @@ DATE_LINE = re.compile(
 )
 DATETIME_LINE = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 # a line that is only a date in brackets: "（2023年1月4日）", "(2020年9月4日，北京)"
-DATE_PAREN_LINE = re.compile(r"^[(（](?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?:[,，][^)）]{1,12})?[)）]$")
+DATE_PAREN_LINE = re.compile(r"^[(（](?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?:[,，\u3000 ][^)）]{1,12})?[)）]$")
+# "2014年11月24日 中华人民共和国国务院令第656号公布" at the head of a law
+PROMULGATION_LINE = re.compile(
+    r"^(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日.{0,60}(?:公布|发布|通过|施行|印发)(?:[;；，,。].{0,80})?$"
+)
 CN_DATE = re.compile(r"(?P<y>(?:19|20)\d{2})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日")
 MD_TITLE_DATE = re.compile(r"[(（](?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})[)）]")
 TITLE_YEAR = re.compile(r"^(?P<y>(?:19|20)\d{2})年")
@@ -123,7 +128,7 @@ SITES: list[tuple[str, str]] = [
     (r"www\.news\.cn|xinhuanet\.com", "新华网"),
     (r"jhsjk\.people\.cn", "人民网"),
     (r"央视网消息|tv\.cctv\.com", "央视网"),
-    (r"中文维基文库|wikisource\.org", "维基文库"),
+    (r"中文维基文库|wikisource\.org|本作品.{0,40}(?:不适用于该法|属于)", "维基文库"),
     (r"www\.gov\.cn|中国政府网", "中国政府网"),
 ]
 SITE_RES = [(re.compile(p), name) for p, name in SITES]
@@ -133,7 +138,7 @@ SITE_RES = [(re.compile(p), name) for p, name in SITES]
 # ---------------------------------------------------------------------------------------------
 PARA_SEPARATOR = re.compile(r"[\u3000\u2003]{2,}")
 # caption ends with the photographer credit: "…新年贺词。新华社记者 燕雁 摄"
-PHOTO_CAPTION = re.compile(r"^(?P<cap>.{0,300}?(?:新华社|人民日报|中新社)?记者\s*[\u4e00-\u9fff·、\s]{2,20}?\s*摄)(?=$|[\u4e00-\u9fff“（])")
+PHOTO_CAPTION = re.compile(r"^(?P<cap>.{0,300}?(?:新华社|人民日报|中新社)?记者\s*[\u4e00-\u9fff·、\s]{2,20}?\s*/?\s*摄)(?=$|[\u4e00-\u9fff“（])")
 PHOTO_CAPTION_ALT = re.compile(r"^(?P<cap>.{0,300}?[(（](?:新华社|人民日报)?(?:记者|发)?\s*[\u4e00-\u9fff·、\s]{2,20}摄[)）])")
 DATELINE = re.compile(
     r"^(?:新华社|人民日报|中新社|央视网)[\u4e00-\u9fff]{0,10}?\d{1,2}月\d{1,2}日[电讯](?:[(（]记者[^)）]{0,30}[)）])?[\u3000 ]?"
@@ -146,12 +151,28 @@ NEWS_SUMMARY_HEADING = re.compile(r"^新闻摘要$")
 # speech header glued at the start of jhsjk / news.cn bodies:
 # "在全国政协新年茶话会上的讲话（2025年12月31日）习近平"
 SPEECH_HEADER = re.compile(
-    r"^(?P<title>[^。！？：:]{4,120}?)[(（](?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?:[,，][^)）]{1,12})?[)）]"
-    r"(?P<role>中华人民共和国主席|中华人民共和国国务院总理|国家主席|国务院总理)?[\u3000 ]?"
+    r"^(?P<title>[^。！？：:]{4,120}?)?[(（](?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?:[,，\u3000 ][^)）]{1,12})?[)）]"
+    r"(?:(?:中共中央总书记、)?(?P<role>中华人民共和国主席|中华人民共和国国务院总理|国家主席|国务院总理))?[\u3000 ]?"
+)
+# "中共中央总书记、中华人民共和国主席　习近平" opening a speech (no date)
+ROLE_SPEAKER = re.compile(
+    r"^(?:中共中央总书记、)?(?:中华人民共和国主席|国家主席|中华人民共和国国务院总理|国务院总理)[\u3000 ]?"
 )
 SALUTATION_START = re.compile(r"^(?:同志们|同胞们|各位|尊敬的|女士们|朋友们|大家好|亲爱的|主席先生|大会主席)")
 KNOWN_SPEAKERS = ["习近平", "李强", "李克强", "温家宝", "胡锦涛", "江泽民", "朱镕基", "李鹏", "赵乐际", "王沪宁",
                   "蔡奇", "丁薛祥", "李希", "韩正", "栗战书", "汪洋"]
+# "——2024年3月5日在第十四届全国人民代表大会第二次会议上" under a report's title
+SUBTITLE_DATE_MEETING = re.compile(
+    r"^[—\-]{1,2}\s*(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日\s*在(?P<meeting>.{4,60}?)(?:上|中)(?:的[\u4e00-\u9fff]{1,6})?$"
+)
+# "国务院总理" then "李　强" on the next line
+ROLE_LINE = re.compile(
+    r"^(?:国务院总理|国务院副总理|中华人民共和国主席|国家主席|中共中央总书记|全国人民代表大会常务委员会委员长)[\u3000 ]*"
+    r"(?P<name>[\u4e00-\u9fff](?:[\u3000 ]?[\u4e00-\u9fff]){1,3})?$"
+)
+# a spaced name alone under a title: "习　近　平"
+SPACED_NAME_LINE = re.compile(r"^[\u4e00-\u9fff](?:[\u3000 ][\u4e00-\u9fff]){1,3}$")
+NAME_LINE = re.compile(r"^[\u4e00-\u9fff](?:[\u3000 ]?[\u4e00-\u9fff]){1,3}$")
 SPEAKER_PREFIX = re.compile(r"^(?P<speaker>[\u4e00-\u9fff]{2,4})[：:](?P<rest>在.+)$")
 
 # ---------------------------------------------------------------------------------------------
