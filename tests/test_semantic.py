@@ -1,0 +1,180 @@
+"""The embedding index over a real store: topic search, incremental updates, resume, similar paragraphs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_semantic_support import link_model
+
+from corpus.errors import IndexMissing, ModelError
+from corpus.ingest import ingest_paths
+from corpus.settings import Settings
+from corpus.store import open_store
+from indexer import embedding, semantic
+
+SAMPLE = Path(__file__).resolve().parents[1] / "corpus" / "sample"
+
+TOPICS = {
+    "要素保障": "土地、资金、用工等要素跟着项目走，优先保障重点项目用地指标和融资需求。",
+    "防汛": "汛期将至，要落实包保责任，加强水库、河道巡查，提前转移危险区群众。",
+    "双招双引": "围绕主导产业招大引强，招才引智并举，全年签约亿元以上项目30个，引进高层次人才200人。",
+}
+FILLER = [
+    "今年以来，全市上下认真贯彻落实上级决策部署，各项工作取得积极进展。",
+    "加强干部队伍作风建设，力戒形式主义、官僚主义，切实减轻基层负担。",
+    "大力发展数字经济，推动人工智能、大数据与实体经济深度融合。",
+]
+
+
+def _write_docs(folder: Path, docs: dict[str, list[str]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, paras in docs.items():
+        (folder / f"{name}.txt").write_text(f"{name}\n\n" + "\n\n".join(paras) + "\n", encoding="utf-8")
+
+
+def _settings(tmp_path: Path, **kw) -> Settings:
+    s = Settings(data_dir=tmp_path / "data", **kw)
+    link_model(s)
+    return s
+
+
+@pytest.mark.model
+def test_topic_query_finds_paragraph_without_shared_keyword(tmp_path):
+    s = _settings(tmp_path)
+    _write_docs(tmp_path / "in", {"在全市项目建设推进会上的讲话": [TOPICS["要素保障"], *FILLER],
+                                  "在全县防汛工作会议上的讲话": [TOPICS["防汛"], TOPICS["双招双引"]]})
+    ingest_paths(s, [tmp_path / "in"])
+    store = open_store(s)
+    assert not semantic.semantic_available(s)
+    with pytest.raises(IndexMissing):
+        semantic.semantic_search(s, "要素保障", 3)
+    figures = semantic.update_embeddings(s, store)
+    assert figures["embedded"] == figures["paragraphs"] == store.stats()["paragraphs"] >= 6 and figures["reused"] == 0
+    assert semantic.semantic_available(s)
+    texts = {r["id"]: r["text"] for r in store.iter_paragraph_rows()}
+    for query, expected in TOPICS.items():
+        hits = semantic.semantic_search(s, query, 3)
+        assert texts[hits[0][0]] == expected, query
+        assert hits[0][2] == expected  # a short paragraph is its own best window
+        assert [h[1] for h in hits] == sorted((h[1] for h in hits), reverse=True)
+
+    manifest = json.loads((s.vectors_dir / "manifest.json").read_text())
+    assert manifest["model"] == s.model and manifest["dim"] == 384 and manifest["precision"] == "int8"
+    vecs = np.load(s.vectors_dir / f"vectors-{manifest['generation']}.npy", mmap_mode="r")
+    assert vecs.dtype == np.float32 and vecs.shape == (manifest["windows"], 384)
+
+    # nothing changed: nothing embedded
+    again = semantic.update_embeddings(s, store)
+    assert again["embedded"] == 0 and again["reused"] == figures["paragraphs"]
+
+    # a document deleted: its vectors go, the rest stay
+    doc_id = next(d for d in store.doc_revisions())
+    with store.transaction():
+        store.delete_document(doc_id)
+    after = semantic.update_embeddings(s, store)
+    assert after["deleted"] == 1 and after["embedded"] == 0
+    left = set(np.load(s.vectors_dir / f"windows-{json.loads((s.vectors_dir / 'manifest.json').read_text())['generation']}.npy")[:, 1].tolist())
+    assert doc_id not in left and left
+
+
+@pytest.mark.model
+def test_vectors_of_two_models_are_never_mixed(tmp_path):
+    s = _settings(tmp_path)
+    _write_docs(tmp_path / "in", {"讲话": FILLER})
+    ingest_paths(s, [tmp_path / "in"])
+    store = open_store(s)
+    semantic.update_embeddings(s, store)
+    other = replace(s, model=str(s.models_dir / "multilingual-e5-small"))  # same weights, another model name
+    with pytest.raises(ModelError, match="rebuild-semantic"):
+        semantic.update_embeddings(other, store)
+    with pytest.raises(ModelError, match="rebuild-semantic"):
+        semantic.semantic_search(other, "数字经济", 3)
+    assert not semantic.semantic_available(other)
+    rebuilt = semantic.update_embeddings(other, store, rebuild=True)
+    assert rebuilt["embedded"] == len(FILLER)
+    assert semantic.semantic_available(other) and not semantic.semantic_available(s)
+
+
+@pytest.mark.model
+def test_interrupted_build_resumes_without_redoing_finished_chunks(tmp_path, monkeypatch):
+    s = _settings(tmp_path)
+    docs = {f"第{i}篇讲话": [f"{p}（第{i}篇）" for p in FILLER] for i in range(6)}
+    _write_docs(tmp_path / "in", docs)
+    ingest_paths(s, [tmp_path / "in"])
+    store = open_store(s)
+    monkeypatch.setattr(semantic, "CHUNK_WINDOWS", 3)  # one document per chunk
+    emb = embedding.get_model(s)
+    real = emb.encode_passages
+    calls = []
+
+    def interrupted(texts, batch_size=32):
+        calls.append(len(texts))
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the user pressed Ctrl-C during the third batch
+        return real(texts, batch_size=batch_size)
+
+    monkeypatch.setattr(emb, "encode_passages", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        semantic.update_embeddings(s, store)
+    assert not semantic.semantic_available(s)  # no manifest swapped in
+    assert len(list((s.vectors_dir / "pending").glob("chunk-*.json"))) == 2
+
+    calls.clear()
+    monkeypatch.setattr(emb, "encode_passages", lambda texts, batch_size=32: calls.append(len(texts)) or real(texts))
+    figures = semantic.update_embeddings(s, store)
+    assert figures["resumed_documents"] == 2
+    assert sum(calls) == 4 * len(FILLER)  # only the four unfinished documents were embedded
+    assert figures["paragraphs"] == 6 * len(FILLER)
+    assert not (s.vectors_dir / "pending").exists()
+
+
+@pytest.mark.model
+def test_long_paragraph_is_split_into_sentence_windows_best_window_shown(tmp_path):
+    s = _settings(tmp_path)
+    long_para = "".join(FILLER * 6) + TOPICS["防汛"] + "".join(FILLER * 6)
+    _write_docs(tmp_path / "in", {"讲话": [long_para, FILLER[0]]})
+    ingest_paths(s, [tmp_path / "in"])
+    store = open_store(s)
+    figures = semantic.update_embeddings(s, store)
+    assert figures["windows"] > figures["paragraphs"]
+    emb = embedding.get_model(s)
+    manifest = json.loads((s.vectors_dir / "manifest.json").read_text())
+    windows = np.load(s.vectors_dir / f"windows-{manifest['generation']}.npy")
+    pid = next(r["id"] for r in store.iter_paragraph_rows() if r["text"] == long_para)
+    spans = [(int(a), int(b)) for p, _, a, b in windows if p == pid]
+    assert spans[0][0] == 0 and spans[-1][1] == len(long_para)
+    assert all(b1 == a2 for (_, b1), (a2, _) in zip(spans, spans[1:], strict=False))
+    assert max(emb.count_tokens([long_para[a:b] for a, b in spans])) <= emb.max_tokens
+    hits = semantic.semantic_search(s, "防汛", 1)
+    assert hits[0][0] == pid and "汛期将至" in hits[0][2] and len(hits[0][2]) < len(long_para)
+
+
+@pytest.mark.model
+def test_similar_paragraphs_skip_own_document_and_reposts(tmp_path):
+    s = _settings(tmp_path)
+    shutil.copytree(SAMPLE, tmp_path / "in")
+    # a repost of seed 000 on another site: same speech, a changed line
+    src = sorted(SAMPLE.glob("000_*.txt"))[0].read_text(encoding="utf-8")
+    (tmp_path / "in" / "repost.txt").write_text(src.replace("。", "。 ", 1) + "\n（来源：某某网）\n", encoding="utf-8")
+    ingest_paths(s, [tmp_path / "in"])
+    store = open_store(s)
+    semantic.update_embeddings(s, store)
+    rows = list(store.iter_paragraph_rows())
+    row = next(r for r in rows if "双招双引" in r["text"] and len(r["text"]) > 60)
+    doc = store.get_document(row["doc_id"])
+    same_cluster_docs = {d["id"] for d in store.iter_documents()
+                         if doc["cluster_id"] is not None and d["cluster_id"] == doc["cluster_id"]}
+    para_cluster = {r["id"] for r in rows if row["cluster_id"] is not None and r["cluster_id"] == row["cluster_id"]}
+    hits = semantic.similar_paragraphs(s, row["id"], 10)
+    assert len(hits) == 10
+    doc_of = {r["id"]: r["doc_id"] for r in rows}
+    for pid, _ in hits:
+        assert doc_of[pid] != row["doc_id"]
+        assert doc_of[pid] not in same_cluster_docs
+        assert pid not in para_cluster
+    assert [h[1] for h in hits] == sorted((h[1] for h in hits), reverse=True)
