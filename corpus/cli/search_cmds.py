@@ -1,3 +1,178 @@
-"""Commands of this area register here: `commands = [...]` is read by corpus.cli."""
+"""Commands: index, search, kwic. Parse options, call indexer.*, print; no search logic here."""
 
-commands: list = []
+from __future__ import annotations
+
+import csv
+import sys
+
+import click
+
+from indexer.query import HELP as QUERY_HELP
+
+from .common import echo_json, get_settings, handle_errors, show_progress
+
+FILTER_OPTIONS = ("year", "site", "type", "unit", "title", "level")
+
+
+@click.command("index")
+@click.option("--rebuild", is_flag=True, help="Rebuild the keyword index from scratch.")
+@click.option("--no-semantic", is_flag=True, help="Only the keyword index; skip the embedding index.")
+@click.option("--rebuild-semantic", is_flag=True, help="Re-embed every paragraph (new model or precision).")
+@click.option("--status", is_flag=True, help="Show the index manifest and exit.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@handle_errors
+def index_cmd(rebuild: bool, no_semantic: bool, rebuild_semantic: bool, status: bool, as_json: bool) -> None:
+    """Build or update the search indexes from the store (only new, changed and deleted documents).
+
+    A second `corpus index` waits up to settings.lock_timeout seconds, then fails; searching
+    while indexing keeps working on the previous index.
+    """
+    from indexer.keyword import index_status, update_indexes
+
+    settings = get_settings()
+    if status:
+        info = index_status(settings)
+        if as_json:
+            echo_json(info)
+        elif not info.get("exists"):
+            click.echo("no keyword index yet: run `corpus index`")
+        else:
+            for k in ("format", "analyzer", "dictionary", "documents", "paragraphs", "bytes", "stale"):
+                click.echo(f"{k}: {info.get(k)}")
+        return
+    report = update_indexes(settings, progress=show_progress() and not as_json, semantic=False if no_semantic else None,
+                            rebuild=rebuild, rebuild_semantic=rebuild_semantic)
+    if as_json:
+        echo_json(report.to_json())
+    else:
+        for line in report.lines():
+            click.echo(line)
+
+
+def _filters(**kw) -> dict[str, str]:
+    return {k: v for k, v in kw.items() if v not in (None, "")}
+
+
+def _mark(text: str, spans, style: bool) -> str:
+    out, last = [], 0
+    for s in spans:
+        out.append(text[last:s.start])
+        frag = text[s.start:s.end]
+        out.append(click.style(frag, fg="red", bold=True) if style else f"【{frag}】")
+        last = s.end
+    out.append(text[last:])
+    return "".join(out)
+
+
+@click.command("search")
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", "-n", "per_page", default=10, show_default=True, help="Hits per page.")
+@click.option("--page", "-p", default=1, show_default=True, help="Page number.")
+@click.option("--scope", type=click.Choice(["paragraph", "sentence", "同段", "同句"]), default="paragraph",
+              show_default=True, help="All terms within one paragraph (同段) or one sentence (同句).")
+@click.option("--mode", type=click.Choice(["keyword", "semantic", "hybrid"]), default=None,
+              help="Default: hybrid when an embedding index exists, else keyword.")
+@click.option("--year", help="Year or range: 2023, 2020..2024.")
+@click.option("--site", help="Site name contains.")
+@click.option("--type", "doc_type", help="Document type contains (讲话, 发言, 调研报告 ...).")
+@click.option("--unit", help="Speaker unit contains.")
+@click.option("--title", help="Document title contains.")
+@click.option("--level", help="Unit level: 省 市 县 区 乡镇 中央.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option("--no-fold", is_flag=True, help="Show every repost instead of folding them into one hit.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the hits as CSV.")
+@click.option("--facets/--no-facets", default=True, help="Show facet counts under the table.")
+@handle_errors
+def search_cmd(query, per_page, page, scope, mode, year, site, doc_type, unit, title, level, sort, no_fold,
+               as_json, as_csv, facets) -> None:
+    """Search paragraphs: exact phrase first, reposts shown once."""
+    from indexer.api import SearchRequest
+    from indexer.search import default_mode, search
+
+    settings = get_settings()
+    scope = {"同段": "paragraph", "同句": "sentence"}.get(scope, scope)
+    request = SearchRequest(
+        query=" ".join(query), mode=mode or default_mode(settings), scope=scope,
+        filters=_filters(year=year, site=site, type=doc_type, unit=unit, title=title, level=level),
+        page=page, per_page=per_page, fold=not no_fold, sort=sort,
+    )
+    result = search(settings, request)
+    if as_json:
+        echo_json(result.to_json())
+        return
+    if as_csv:
+        w = csv.writer(sys.stdout)
+        w.writerow(["rank", "paragraph_id", "doc_id", "title", "unit", "date", "site", "section", "copies", "text"])
+        for h in result.hits:
+            w.writerow([h.rank, h.paragraph_id, h.doc_id, h.title, h.unit or "", h.date or "", h.site or "",
+                        " > ".join(h.section), h.copy_count, _mark(h.text, h.spans, False)])
+        return
+    style = sys.stdout.isatty()
+    if result.notice:
+        click.echo(click.style(f"note: {result.notice}", fg="yellow") if style else f"note: {result.notice}", err=True)
+    click.echo(f"{result.total} hits ({result.mode}, {result.took_ms:.0f} ms) — page {request.page}/{result.pages}")
+    for h in result.hits:
+        head = f"{h.rank:>3}. {h.title}"
+        meta = " · ".join(x for x in (h.unit, h.date, h.site) if x)
+        click.echo("")
+        click.echo(click.style(head, bold=True) if style else head)
+        if meta:
+            click.echo(f"     {meta}")
+        if h.section:
+            click.echo("     § " + " > ".join(h.section))
+        click.echo("     " + _mark(h.snippet, h.snippet_spans, style))
+        if h.best_sentence and not h.spans:
+            click.echo(f"     ≈ {h.best_sentence}")
+        if h.copies:
+            where = "; ".join(sorted({c.site or c.title for c in h.copies}))[:120]
+            click.echo(f"     (+{h.copy_count} copies: {where})")
+    if facets and result.total:
+        click.echo("")
+        for k, vals in result.facets.items():
+            if vals:
+                click.echo(f"{k}: " + "  ".join(f"{v} ({n})" for v, n in vals[:8]))
+
+
+search_cmd.help = (search_cmd.help or "").rstrip() + "\n\n\b\n" + QUERY_HELP
+
+
+@click.command("kwic")
+@click.argument("phrase", nargs=-1, required=True)
+@click.option("--width", "-w", default=20, show_default=True, help="Context characters on each side.")
+@click.option("--sort", type=click.Choice(["left", "right", "position"]), default="left", show_default=True)
+@click.option("--limit", "-n", default=200, show_default=True, help="Lines to show.")
+@click.option("--year", help="Year or range: 2023, 2020..2024.")
+@click.option("--site", help="Site name contains.")
+@click.option("--type", "doc_type", help="Document type contains.")
+@click.option("--unit", help="Speaker unit contains.")
+@click.option("--title", help="Document title contains.")
+@click.option("--no-fold", is_flag=True, help="Count every repost separately.")
+@click.option("--json", "as_json", is_flag=True, help="Print the concordance as JSON.")
+@handle_errors
+def kwic_cmd(phrase, width, sort, limit, year, site, doc_type, unit, title, no_fold, as_json) -> None:
+    """Concordance: every occurrence of PHRASE with aligned left and right context, and the words
+    most often just before and after it."""
+    from indexer.kwic import fit_left, fit_right, kwic
+
+    settings = get_settings()
+    result = kwic(settings, " ".join(phrase), width=width, sort=sort, limit=limit,
+                  filters=_filters(year=year, site=site, type=doc_type, unit=unit, title=title),
+                  fold_reposts=not no_fold)
+    if as_json:
+        echo_json(result.to_json())
+        return
+    style = sys.stdout.isatty()
+    cols = width * 2  # CJK characters take two columns
+    click.echo(f"{result.total} occurrences in {result.paragraphs} paragraphs")
+    for ln in result.lines:
+        match = click.style(ln.match, fg="red", bold=True) if style else ln.match
+        src = " · ".join(x for x in (ln.title[:18], ln.unit, ln.date) if x)
+        click.echo(f"{fit_left(ln.left, cols)} {match} {fit_right(ln.right, cols)}  [{ln.paragraph_id}] {src}")
+    if result.left_collocates or result.right_collocates:
+        click.echo("")
+        click.echo("before: " + "  ".join(f"{w} ×{n}" for w, n in result.left_collocates))
+        click.echo("after:  " + "  ".join(f"{w} ×{n}" for w, n in result.right_collocates))
+
+
+commands = [index_cmd, search_cmd, kwic_cmd]
