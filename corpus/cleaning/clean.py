@@ -741,6 +741,9 @@ def clean_text(text: str, *, meta: dict | None = None) -> CleanResult:
     compiled = segments is not None and not is_news_day
     if segments is None:
         segments = [_Segment(title=title, lines=lines)]
+    elif title and not meta.get("title"):
+        # the compilation's own title is not any speech's title; it survives as their `meeting`
+        ctx.drop(title, "compilation.title", None)
 
     # metadata shared by every document of this text
     removed_text = "\n".join(r.text for r in ctx.removed)
