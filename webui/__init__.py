@@ -1,0 +1,107 @@
+"""The web UI drafters use: search, read in context, collect phrasing, export.
+
+`create_app(settings)` builds the Flask application. Views are thin: they parse the URL into a
+library request (webui.params), call the library (indexer.search, indexer.kwic, indexer.semantic,
+corpus.export, corpus.store) and render. Document text is untrusted: Jinja autoescape is on and
+highlights are built by escaping the segments between match spans (webui.highlight).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+
+from corpus.errors import NotFound
+from corpus.settings import Settings
+from corpus.store import Store
+
+log = logging.getLogger(__name__)
+
+SQLITE_MAX_ID = 2**63 - 1
+
+
+class Services:
+    """What the views share: the settings and one read-only store (a connection per thread)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._store: Store | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    if not self.settings.db_path.exists():
+                        raise NotFound("语料库为空：请先运行 `corpus ingest 路径`（或 `corpus demo`）导入文稿，再运行 `corpus index` 建立索引。")
+                    self._store = Store(self.settings.db_path, readonly=True)
+        return self._store
+
+    def document(self, doc_id: int) -> dict:
+        if not 0 < doc_id <= SQLITE_MAX_ID:
+            raise NotFound(f"没有编号为 {doc_id} 的文稿")
+        return self.store.get_document(doc_id)
+
+    def paragraph(self, paragraph_id: int) -> dict:
+        if not 0 < paragraph_id <= SQLITE_MAX_ID:
+            raise NotFound(f"没有编号为 {paragraph_id} 的段落")
+        return self.store.get_paragraph(paragraph_id)
+
+    def semantic_available(self) -> bool:
+        """Whether semantic/hybrid search can run now (embedding index built)."""
+        if not self.settings.semantic:
+            return False
+        try:
+            from indexer.semantic import semantic_available
+        except ImportError:
+            return False
+        try:
+            return bool(semantic_available(self.settings))
+        except Exception:  # a broken vector index must not take the pages down
+            log.exception("semantic_available failed")
+            return False
+
+    def modes(self) -> list[str]:
+        return ["keyword", "semantic", "hybrid"] if self.semantic_available() else ["keyword"]
+
+    def default_mode(self) -> str:
+        return "hybrid" if self.semantic_available() else "keyword"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """The application for one data directory. `settings` defaults to Settings.from_env()."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.config.update(JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=2 * 1024 * 1024)
+    app.json.ensure_ascii = False
+    app.extensions["corpus"] = Services(settings)
+
+    from . import api, errors, filters, views
+
+    filters.register(app)
+    errors.register(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp, url_prefix="/api")
+
+    @app.after_request
+    def security_headers(resp):
+        # Defence in depth on top of escaping: no inline script or style can run.
+        resp.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        )
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
+
+    return app
+
+
+def services() -> Services:
+    from flask import current_app
+
+    return current_app.extensions["corpus"]

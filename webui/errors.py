@@ -1,0 +1,63 @@
+"""Errors as pages or JSON, never a traceback.
+
+Domain errors (corpus.errors.CorpusError) carry their HTTP status and a message that says what to
+do next. Under /api the answer is JSON `{"error": {...}}`; elsewhere a Chinese error page.
+Anything unexpected is logged and answered with a plain 500 page without details.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from corpus.errors import CorpusError, IndexLocked, IndexMissing, ModelError, NotFound, QueryError
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    QueryError: "查询有误",
+    NotFound: "未找到",
+    IndexMissing: "尚未建立索引",
+    IndexLocked: "索引正在更新",
+    ModelError: "语义模型不可用",
+}
+
+HTTP_MESSAGES = {
+    400: "请求有误。",
+    404: "没有这个页面。",
+    405: "不支持这种请求方式。",
+    413: "请求内容过大。",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/api"
+
+
+def error_response(status: int, kind: str, title: str, message: str):
+    if _wants_json():
+        resp = jsonify({"error": {"type": kind, "title": title, "message": message, "status": status}})
+        resp.status_code = status
+        return resp
+    return render_template("error.html", status=status, title=title, message=message, kind=kind), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CorpusError)
+    def corpus_error(e: CorpusError):
+        title = next((t for cls, t in TITLES.items() if isinstance(e, cls)), "出错了")
+        return error_response(getattr(e, "status", 400), type(e).__name__, title, str(e))
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        status = e.code or 500
+        return error_response(status, "HTTPError", f"{status} {e.name}", HTTP_MESSAGES.get(status, e.description or ""))
+
+    @app.errorhandler(Exception)
+    def unexpected(e: Exception):
+        if isinstance(e, HTTPException):  # pragma: no cover - handled above
+            return http_error(e)
+        log.exception("unexpected error on %s", request.path)
+        return error_response(500, "InternalError", "服务器内部错误", "处理请求时发生意外错误，已记录日志。请稍后重试。")

@@ -1,0 +1,186 @@
+"""The pages. Each view parses the URL (webui.params), calls the library and renders a template."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, render_template, request
+
+from corpus.errors import CorpusError, QueryError
+
+from . import params, services
+from .docview import document_view
+from .highlight import sentence_at
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("pages", __name__)
+
+HELP_ZH = """\
+要素保障 营商环境          两个词都要出现（同段；选“同句”则须在同一句）；字面连续出现的排在前面
+"要素保障跟着项目走"      精确短语（英文或中文引号“…”均可）
+-招商引资                 排除含这个词或"短语"的段落
+双招双引 OR 招商引资      任一出现即可（OR 大写，或用 |）
+标题:营商环境  网站:xxx  类型:讲话  单位:xx区  层级:区    按字段筛选（也可写 title: site: type: unit: level:）
+年份:2023  年份:2020..2024  按年份或年份范围筛选
+单个字（如 廉）和词的一部分（如 素保）也能检索。"""
+
+
+def query_help() -> tuple[str, str]:
+    """The query language's help: our Chinese summary, and the search library's own reference text."""
+    try:
+        from indexer.search import QUERY_HELP
+    except ImportError:
+        QUERY_HELP = ""
+    return HELP_ZH, QUERY_HELP
+
+
+def hit_sentence(hit) -> str:
+    """The sentence "收藏本句" takes: the best semantic sentence, or the one holding the first match."""
+    if getattr(hit, "best_sentence", None):
+        return hit.best_sentence
+    if hit.spans:
+        return sentence_at(hit.text, hit.spans[0].start)
+    return sentence_at(hit.text, 0)
+
+
+def page_window(page: int, pages: int, width: int = 2) -> list[int | None]:
+    """Page numbers to show: first, last and a window around the current page (None = gap)."""
+    shown = sorted({1, pages, *range(max(1, page - width), min(pages, page + width) + 1)})
+    out: list[int | None] = []
+    prev = 0
+    for n in shown:
+        if n - prev > 1:
+            out.append(None)
+        out.append(n)
+        prev = n
+    return out
+
+
+@bp.get("/")
+@bp.get("/search")
+def search():
+    svc = services()
+    args = request.args
+    ctx = {"help": query_help(), "modes": svc.modes(), "semantic": svc.semantic_available()}
+    has_filters = any((args.get(k) or "").strip() for k in params.FILTER_KEYS)
+    if not (args.get("q") or "").strip() and not has_filters:
+        stats = None
+        try:
+            stats = svc.store.stats()
+        except CorpusError as e:
+            ctx["error"] = e
+        return render_template("search.html", req=None, result=None, stats=stats, **ctx)
+    status = 200
+    req = result = None
+    try:
+        req = params.search_request(args, svc.settings, default_mode=svc.default_mode())
+        from indexer.search import search as run_search
+
+        result = run_search(svc.settings, req)
+    except CorpusError as e:
+        ctx["error"] = e
+        status = getattr(e, "status", 400)
+    form_q = (args.get("q") or "")[: svc.settings.max_query_chars + 100]
+    return render_template("search.html", req=req, result=result, stats=None, form_q=form_q,
+                           hit_sentence=hit_sentence, query_string=params.query_string,
+                           page_window=page_window, **ctx), status
+
+
+@bp.get("/doc/<int:doc_id>")
+def document(doc_id: int):
+    svc = services()
+    hit = params.get_int(request.args, "p", 0, 0, 2**63 - 1) or None
+    hl = (request.args.get("hl") or "")[: svc.settings.max_query_chars]
+    terms = [t for t in hl.split() if t]
+    doc = svc.document(doc_id)
+    view = document_view(svc.store, doc, hit=hit, terms=terms)
+    return render_template("document.html", semantic=svc.semantic_available(), **view)
+
+
+@bp.get("/p/<int:paragraph_id>")
+def paragraph(paragraph_id: int):
+    """A paragraph's permanent link: its document, scrolled to it."""
+    from flask import redirect
+
+    from .filters import doc_link
+
+    p = services().paragraph(paragraph_id)
+    return redirect(doc_link(p["doc_id"], p["id"]))
+
+
+@bp.get("/kwic")
+def kwic():
+    svc = services()
+    phrase = params.get_query(request.args, svc.settings, "q")
+    sort = (request.args.get("sort") or "left").strip()
+    width = params.get_int(request.args, "width", 20, 5, 60)
+    limit = params.get_int(request.args, "limit", 200, 10, 2000)
+    filters = params.get_filters(request.args, svc.settings)
+    result = None
+    error = None
+    status = 200
+    if phrase:
+        try:
+            from indexer.kwic import kwic as run_kwic
+
+            result = run_kwic(svc.settings, phrase, width=width, sort=sort, limit=limit, filters=filters)
+        except CorpusError as e:
+            error, status = e, getattr(e, "status", 400)
+    return render_template("kwic.html", phrase=phrase, sort=sort, width=width, limit=limit, filters=filters,
+                           result=result, error=error), status
+
+
+@bp.get("/similar/<int:paragraph_id>")
+def similar(paragraph_id: int):
+    svc = services()
+    para = svc.paragraph(paragraph_id)
+    doc = svc.document(para["doc_id"])
+    items = []
+    error = None
+    if not svc.semantic_available():
+        error = "语义索引尚未建立，无法查找相似段落。运行 `corpus index`（启用语义检索）后再试。"
+    else:
+        k = params.get_int(request.args, "k", 10, 1, 50)
+        from indexer.semantic import similar_paragraphs
+
+        try:
+            pairs = similar_paragraphs(svc.settings, paragraph_id, k)
+        except CorpusError as e:
+            error = str(e)
+            pairs = []
+        for pid, score in pairs:
+            try:
+                p = svc.paragraph(pid)
+                d = svc.document(p["doc_id"])
+            except CorpusError:  # deleted since the vectors were built
+                continue
+            items.append({"paragraph": p, "doc": d, "score": score})
+    return render_template("similar.html", para=para, doc=doc, items=items, error=error)
+
+
+@bp.get("/collection")
+def collection():
+    return render_template("collection.html")
+
+
+@bp.get("/help")
+def help_page():
+    return render_template("help.html", help=query_help())
+
+
+@bp.get("/export")
+def export():
+    from .exporting import export_response
+
+    svc = services()
+    req = params.search_request(request.args, svc.settings, default_mode=svc.default_mode())
+    if not req.query and not req.filters:
+        raise QueryError("导出需要一个查询或筛选条件。")
+    fmt = (request.args.get("fmt") or "csv").strip().lower()
+    return export_response(svc.settings, req, fmt)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    abort(404)
