@@ -539,7 +539,7 @@ def _news(lines: list[Line], ctx: _Ctx, title: str | None) -> list[Line]:
             out.append(ln)
             continue
         if wire_cut:
-            ctx.drop(ln.text, "news.wire_tail", ln.no)
+            ctx.drop(ln.text, "news.source_tail" if R.PEOPLES_DAILY_TAIL.search(ln.text) else "news.wire_tail", ln.no)
             continue
         seen += 1
         t = ln.text
@@ -791,7 +791,7 @@ def clean_text(text: str, *, meta: dict | None = None) -> CleanResult:
         if is_news_day:
             dtype = meta.get("doc_type") or "新闻"
         elif compiled:
-            dtype = meta.get("doc_type") or M.doc_type_from_title(title) or M.doc_type_from_title(dtitle)
+            dtype = meta.get("doc_type") or M.doc_type_from_title(dtitle, at_end=True) or M.doc_type_from_title(title)
         else:
             dtype = meta.get("doc_type") or head_type
         doc = Document(

@@ -52,8 +52,12 @@ def normalize_date(value: str | None) -> str | None:
     return None
 
 
-def doc_type_from_title(title: str | None) -> str | None:
-    """The type keyword that ends latest in the title: '关于政府工作报告的决议' -> 决议, '…会议上的讲话' -> 讲话."""
+def doc_type_from_title(title: str | None, *, at_end: bool = False) -> str | None:
+    """The type keyword that ends latest in the title: '关于政府工作报告的决议' -> 决议, '…会议上的讲话' -> 讲话.
+
+    `at_end`: only a keyword closing the title counts (a speech title inside a compilation such as
+    '城乡规划同步产业链条同构公共服务共享' is not a 规划).
+    """
     if not title:
         return None
     best: tuple[int, str] | None = None
@@ -61,9 +65,8 @@ def doc_type_from_title(title: str | None) -> str | None:
         for m in rx.finditer(title):
             if best is None or m.end() >= best[0]:
                 best = (m.end(), name)
-    if best is None:
+    if best is None or (at_end and best[0] < len(title.rstrip("）)")) - 1):
         return None
-    # a compilation of 发言 is a set of 发言, not an 汇编 type
     return best[1]
 
 
