@@ -467,13 +467,13 @@ class _XlsxWriter(_Writer):
 
     MAX_CUTS_LISTED = 1000
 
-    def __init__(self, out, columns, summary, prov, *, max_rows: int = XLSX_MAX_ROWS):
+    def __init__(self, out, columns, summary, prov, *, max_rows: int | None = None):
         from openpyxl import Workbook
 
         super().__init__(out, columns, summary, prov)
         self.wb = Workbook(write_only=True)
         self.about = self.wb.create_sheet("about")
-        self.max_rows = max_rows
+        self.max_rows = max_rows or XLSX_MAX_ROWS
         self.sheet_no = 0
         self._new_sheet()
 

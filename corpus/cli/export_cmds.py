@@ -14,7 +14,7 @@ SCOPE_ALIASES = {"paragraph": "paragraph", "sentence": "sentence", "同段": "pa
 
 
 @click.command()
-@click.argument("query", required=False)
+@click.argument("query", nargs=-1)
 @click.option("-o", "--output", "output", default=None, metavar="FILE",
               help="File to write (format from the extension: .csv .jsonl .xlsx .parquet); '-' = stdout (csv/jsonl).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "xlsx", "parquet"]), default=None,
@@ -43,7 +43,7 @@ SCOPE_ALIASES = {"paragraph": "paragraph", "sentence": "sentence", "同段": "pa
 @click.option("--no-meta", is_flag=True, help="Do not write the FILE.meta.json provenance sidecar.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, summary only.")
 @handle_errors
-def export(query: str | None, output: str | None, fmt: str | None, whole: bool, mode: str | None, scope: str,
+def export(query: tuple[str, ...], output: str | None, fmt: str | None, whole: bool, mode: str | None, scope: str,
            title: str | None, site: str | None, doc_type: str | None, unit: str | None, year: str | None,
            level: str | None, sort: str, no_fold: bool, fields: str | None, list_fields: bool, no_bom: bool,
            no_meta: bool, quiet: bool) -> None:
@@ -62,6 +62,8 @@ def export(query: str | None, output: str | None, fmt: str | None, whole: bool, 
     """
     from .. import export as ex
 
+    query_text = " ".join(query).strip()
+
     if list_fields:
         for name, col in ex.COLUMNS.items():
             mark = "*" if name in ex.DEFAULT_FIELDS else " "
@@ -77,18 +79,19 @@ def export(query: str | None, output: str | None, fmt: str | None, whole: bool, 
         raise InputError("writing to stdout needs --format csv or --format jsonl")
     progress = show_progress() and not quiet
     if whole:
-        if query:
+        if query_text:
             raise InputError("--all exports the whole corpus: give either QUERY or --all, not both")
         summary = ex.export_corpus(settings, out, fmt, progress=progress, write_meta=not no_meta)
     else:
-        if not query:
+        if not query_text:
             raise InputError("give a QUERY to export its results (see `corpus search --help` for the query language), "
                              "or --all for the whole corpus")
         from indexer.api import SearchRequest
+        from indexer.search import default_mode
 
         filters = {k: v for k, v in (("title", title), ("site", site), ("type", doc_type), ("unit", unit),
                                       ("year", year), ("level", level)) if v}
-        request = SearchRequest(query=query, mode=mode, scope=SCOPE_ALIASES[scope], filters=filters,
+        request = SearchRequest(query=query_text, mode=mode or default_mode(settings), scope=SCOPE_ALIASES[scope], filters=filters,
                                 fold=not no_fold, sort=sort)
         summary = ex.export_results(settings, request, out, fmt, fields=ex.parse_fields(fields), progress=progress,
                                     bom=not no_bom, write_meta=not no_meta)
