@@ -130,8 +130,8 @@ class SiteAdapter:
         root = _parse(html)
         base_host = (urlsplit(base_url).hostname or "").lower()
 
-        def on_site(url: str) -> bool:
-            return self.matches_url(url) if self.hosts else (urlsplit(url).hostname or "").lower() == base_host
+        def on_site(url: str) -> bool:  # the site's hosts, or the listing's own host (a mirror, a test server)
+            return self.matches_url(url) or (urlsplit(url).hostname or "").lower() == base_host
 
         articles: list[str] = []
         for sel in self.article_links:
