@@ -245,3 +245,17 @@ def test_doc_type_meeting_and_dates_from_titles():
     assert meeting_from_title("习近平：在全国政协新年茶话会上的讲话") == "全国政协新年茶话会"
     assert normalize_date("2025/7/24 14:59:10") == "2025-07-24"
     assert normalize_date("20xx年") is None
+
+
+def test_ad_words_inside_body_sentences_are_not_ads():
+    # real 新闻联播 sentence (20241128): mentions 加微信 but is news text
+    s = "第二次参加链博会的李先龙，这两天平均每天都要接待数十家上下游企业的到访。和去年到处留资料、加微信、“找朋友”相比，今年，不少老朋友是主动上门。"
+    d, r = _doc("链博会新闻\n" + s)
+    assert _texts(d) == [s] and r.removed == []
+
+
+def test_spaced_name_under_title_is_speaker_but_section_words_are_not():
+    d, r = _doc("高举中国特色社会主义伟大旗帜\n习\u3000近\u3000平\n同志们：\n" + BODY)
+    assert d.speaker == "习近平" and _texts(d) == ["同志们：", BODY]
+    d2, _ = _doc("关于加强管理的意见\n摘 要\n" + BODY)
+    assert d2.speaker is None and _texts(d2)[0] == "摘 要"

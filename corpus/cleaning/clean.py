@@ -328,7 +328,7 @@ def _line_rules(lines: list[Line], ctx: _Ctx) -> list[Line]:
                 ctx.date("published", M.iso_date(m.group("y"), m.group("m"), m.group("d")))
                 ctx.drop(t, "meta.date", ln.no)
                 continue
-            m = R.URL_LINE.match(t)
+            m = R.URL_LINE.match(t) if text_seen <= R.URL_LINE_MAX_POS else None
             if m:
                 ctx.urls.append(m.group("url"))
                 ctx.drop(t, "meta.url", ln.no)

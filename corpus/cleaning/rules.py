@@ -79,8 +79,10 @@ LINE_RULES: list[tuple[str, str]] = [
     # previous / next article (their dates are not the document's date)
     ("nav.prev_next", r"^(?:上一篇|下一篇|上一主题|下一主题|上一条|下一条)\s*[:：]?"),
     # ads: QQ / WeChat / 客服
-    ("ads.qq", r"(?:QQ|qq)\s*[:：]?\s*\d{5,}|(?:免费)?QQ群|会员群\s*[:：]"),
-    ("ads.wechat", r"(?:加|添加)(?:客服)?微信|客服微信\s*[:：]?\s*\d|扫码关注|扫码添加|立即扫码|微信咨询|客服代找资料|私发想要资料|快速代查找|关注公众号|微信公众号\s*[:：]"),
+    # (ads are short lines: the pattern must start within the first 40 characters)
+    ("ads.qq", r"^.{0,40}(?:(?:QQ|qq)\s*[:：]?\s*\d{5,}|(?:免费)?QQ群|会员群\s*[:：])"),
+    ("ads.wechat", r"^.{0,40}(?:(?:加|添加)(?:客服)?微信\s*[:：]?\s*[\dA-Za-z]|客服微信\s*[:：]?\s*\d|扫码关注|扫码添加|立即扫码|"
+                   r"微信咨询$|客服代找资料|私发想要资料|快速代查找|关注公众号|微信公众号\s*[:：])"),
     # subscription blurbs (酷乐文行 header block)
     ("ads.subscription", r"仅供学习\s*禁止外传|现在订阅立享|自建平台、实时分享|根据实际需求和形式任务不断迭代|打击倒卖活动|举报倒卖会员资料|开通会员|加入书架继续阅读|购买本书|正式会员可完整阅读"),
     # copyright / disclaimer footers
@@ -101,7 +103,8 @@ SENTENCE_END = re.compile(r"[。！？!?；;]")
 # Metadata in boilerplate
 # ---------------------------------------------------------------------------------------------
 SOURCE_URL = re.compile(r"(?:如若转载[,，]?\s*请注明出处|原文链接|本文链接|原文地址|文章来源)\s*[:：]\s*(?P<url>https?://\S+)")
-URL_LINE = re.compile(r"^(?P<url>https?://\S+)$")
+URL_LINE = re.compile(r"^(?P<url>https?://[!-~]+?)[；;。，,]?$")
+URL_LINE_MAX_POS = 8  # a bare URL line is the page's address only in the header
 TITLE_PREFIX = re.compile(r"^(?:标题|文章标题|题目)\s*[:：]\s*(?P<title>.+)$")
 DATE_LINE = re.compile(
     r"^(?:发表时间|发布时间|发布日期|更新时间|时间|日期|发文日期|成文日期)\s*[:：]\s*"
@@ -171,7 +174,7 @@ ROLE_LINE = re.compile(
     r"(?P<name>[\u4e00-\u9fff](?:[\u3000 ]?[\u4e00-\u9fff]){1,3})?$"
 )
 # a spaced name alone under a title: "习　近　平"
-SPACED_NAME_LINE = re.compile(r"^[\u4e00-\u9fff](?:[\u3000 ][\u4e00-\u9fff]){1,3}$")
+SPACED_NAME_LINE = re.compile(r"^(?!摘\s*要|目\s*录|前\s*言|附\s*[件则录]|总\s*则|说\s*明|序\s*言)[\u4e00-\u9fff](?:\u3000[\u4e00-\u9fff]){1,3}$")
 NAME_LINE = re.compile(r"^[\u4e00-\u9fff](?:[\u3000 ]?[\u4e00-\u9fff]){1,3}$")
 SPEAKER_PREFIX = re.compile(r"^(?P<speaker>[\u4e00-\u9fff]{2,4})[：:](?P<rest>在.+)$")
 
