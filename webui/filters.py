@@ -41,8 +41,16 @@ def doc_link(doc_id: int, paragraph_id: int | None = None, terms: list[str] | No
     return url
 
 
+def basename(path: str | None) -> str:
+    """A local source file's name without the server's directories (JSONL records keep '#n')."""
+    if not path:
+        return ""
+    return path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters["highlight"] = highlight
+    app.jinja_env.filters["basename"] = basename
     app.jinja_env.globals.update(
         FACET_LABELS=FACET_LABELS,
         FILTER_LABELS=FILTER_LABELS,
