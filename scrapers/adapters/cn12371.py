@@ -25,7 +25,7 @@ ADAPTER = SiteAdapter(
     body=("div.font_area_mid div.word", "div.word", "div.font_area_mid"),
     drop=("p.photo_title", "div.bdsharebuttonbox", "div#wxfx", "script", "style"),
     drop_lines=(r"^[\[【]?点击观看视频[\]】]?$", r"^收听本文$", r"^\d\d:\d\d\s*/\s*\d\d:\d\d$", r"^(?:分享|收藏|打印|×|微信扫一扫)$"),
-    tail_cut=(r"^延伸阅读$", r"^相关(?:阅读|稿件|新闻)$"),
+    tail_cut=(r"^延伸阅读(?:\s|[:：]|$)", r"^相关(?:阅读|稿件|新闻)$"),
     article_links=("div.list_box a", "ul.list_txt a", "a"),
     next_page=("a.next", "a.page_next"),
 )
