@@ -73,6 +73,15 @@ def content_hash(doc: Document) -> str:
 
 def clean_record(record: RawRecord) -> CleanResult:
     """Extract (HTML) and clean one record into documents."""
+    if record.format == "corpus-export":  # `corpus export --all`: the stored document as it was, not re-cleaned
+        import json
+
+        from .export import document_from_export_record
+
+        try:
+            return CleanResult([document_from_export_record(json.loads(record.raw))])
+        except InputError as e:
+            raise InputError(f"{record.path}: {e}") from None
     meta = dict(record.meta)
     text = record.raw
     if record.format == "html":

@@ -136,6 +136,8 @@ def read_jsonl(data: bytes, name: str) -> Iterator[RawRecord | InputError]:
 
 
 def record_from_mapping(obj: dict, where: str) -> RawRecord | InputError:
+    if "corpus_export" in obj:  # our own `corpus export --all` record: stored as it is (corpus.export)
+        return _corpus_export_record(obj, where)
     meta = {}
     for key, names in JSONL_FIELDS.items():
         for n in names:
@@ -156,6 +158,15 @@ def record_from_mapping(obj: dict, where: str) -> RawRecord | InputError:
     meta = {k: (str(v) if not isinstance(v, str) else v) for k, v in meta.items()}
     canonical = json.dumps(obj, ensure_ascii=False, sort_keys=True).encode("utf-8")
     return RawRecord(raw=body, path=where, format="jsonl", encoding="utf-8", sha256=_sha(canonical), meta=meta)
+
+
+def _corpus_export_record(obj: dict, where: str) -> RawRecord:
+    """The record's JSON is the raw text; `ingest.clean_record` rebuilds the exact document from it
+    (no cleaner: its paragraphs, headings and sections are already the cleaned result)."""
+    raw = json.dumps(obj, ensure_ascii=False, sort_keys=True)
+    meta = {k: str(obj[k]) for k in ("title", "url", "date", "site", "unit", "doc_type") if obj.get(k) not in (None, "")}
+    return RawRecord(raw=raw, path=where, format="corpus-export", encoding="utf-8", sha256=_sha(raw.encode("utf-8")),
+                     meta=meta)
 
 
 _EXCEL_EPOCH = _dt.date(1899, 12, 30)

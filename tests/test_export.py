@@ -376,3 +376,15 @@ def test_document_from_export_record():
                 {"corpus_export": 99, "title": "t", "paragraphs": [{"text": "x"}]}):
         with pytest.raises(InputError):
             ex.document_from_export_record(bad)
+
+
+def test_a_broken_export_record_fails_alone(tmp_path):
+    good = {"corpus_export": 1, "title": "好", "paragraphs": [{"text": "要素保障跟着项目走。"}]}
+    bad = {"corpus_export": 1, "title": "坏", "paragraphs": [{"kind": "body"}]}
+    f = tmp_path / "mixed.jsonl"
+    f.write_text("\n".join(json.dumps(o, ensure_ascii=False) for o in (good, bad)) + "\n", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "d", semantic=False)
+    s = ingest_paths(settings, [f])
+    assert s.documents_added == 1 and len(s.failed) == 1
+    assert "mixed.jsonl#2:" in s.failed[0][1]  # the reason names the record
+    assert "paragraph 0 has no text" in s.failed[0][1]
