@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from whoosh.query import And, AndMaybe, AndNot, Or, Phrase, Prefix, Term
+from whoosh.query import And, Or, Phrase, Prefix, Term
 
 from corpus.errors import QueryError
 from corpus.store import Store
@@ -138,41 +138,6 @@ def _exact_query(term: QTerm):
     return Phrase("chars", grams)
 
 
-def _term_query(term: QTerm, tokenizer):
-    exact = _exact_query(term)
-    words = analysis.cut_words(term.text, tokenizer)
-    scorer = Or([Term("content", w) for w in words]) if words else None
-    if term.exact or term.is_char:
-        return AndMaybe(exact, scorer) if scorer is not None else exact
-    fine = analysis.fine_words(term.text, tokenizer)
-    alts = [exact]
-    if len(fine) > 1 or (fine and fine != [term.folded]):
-        alts.append(And([Term("content", w) for w in fine]))
-    elif words:
-        alts.append(Term("content", words[0]))
-    return Or(alts)
-
-
-def _build(q: Query, tokenizer):
-    clauses = []
-    for c in q.clauses:
-        alts = [_term_query(t, tokenizer) for t in c.alternatives]
-        clauses.append(alts[0] if len(alts) == 1 else Or(alts))
-    main = clauses[0] if len(clauses) == 1 else And(clauses)
-    excl = [x for x in (_exact_query(t) for t in q.excluded) if x is not None]
-    if excl:
-        main = AndNot(main, excl[0] if len(excl) == 1 else Or(excl))
-    return main
-
-
-def _exact_all(q: Query):
-    parts = []
-    for c in q.clauses:
-        alts = [_exact_query(t) for t in c.alternatives]
-        parts.append(alts[0] if len(alts) == 1 else Or(alts))
-    return parts[0] if len(parts) == 1 else And(parts)
-
-
 def _joined(q: Query):
     """Several single-alternative words typed apart (优化 营商环境): the text written together."""
     if len(q.clauses) < 2 or any(len(c.alternatives) > 1 for c in q.clauses):
@@ -239,33 +204,77 @@ class Cand:
     best_sentence: str | None = None
 
 
+def _docnums(s, query) -> set[int]:
+    found = s.docs_for_query(query)
+    return found if isinstance(found, set) else set(found)
+
+
+def _scattered_query(term: QTerm, tokenizer):
+    """Term-only (no positions) query for an unquoted term's words apart, or None."""
+    if term.exact or term.is_char:
+        return None
+    fine = analysis.fine_words(term.text, tokenizer)
+    if not fine:
+        return None
+    return And([Term("content", w) for w in fine]) if len(fine) > 1 else Term("content", fine[0])
+
+
 def _keyword_ranked(settings, q: Query, scope: str, store: Store, docs: dict[int, DocInfo],
                     keep) -> list[Cand]:
+    """Each phrase query (the costly part: positions) runs once; the rest is set algebra over
+    document numbers and one BM25 pass over the candidates' words."""
     view: IndexView = open_view(settings)
     tokenizer = get_tokenizer(settings)
     s = view.searcher
-    wq = _build(q, tokenizer)
-    results = s.search(wq, limit=None, scored=True)
-    top = list(results.top_n)
-    if not top:
+    exact_all: set[int] | None = None
+    matched: set[int] | None = None
+    words: list[str] = []
+    for c in q.clauses:
+        e_c: set[int] = set()
+        m_c: set[int] = set()
+        for t in c.alternatives:
+            ex = _exact_query(t)
+            e_t = _docnums(s, ex) if ex is not None else set()
+            e_c |= e_t
+            m_c |= e_t
+            sc = _scattered_query(t, tokenizer)
+            if sc is not None:
+                m_c |= _docnums(s, sc)
+            words += analysis.cut_words(t.text, tokenizer)
+            if not t.exact:
+                words += analysis.fine_words(t.text, tokenizer)
+        exact_all = e_c if exact_all is None else exact_all & e_c
+        matched = m_c if matched is None else matched & m_c
+        if not matched:
+            return []
+    for t in q.excluded:
+        ex = _exact_query(t)
+        if ex is not None:
+            matched -= _docnums(s, ex)
+    if not matched:
         return []
-    exact = s.docs_for_query(_exact_all(q))
-    exact = exact if isinstance(exact, set) else set(exact)
+    exact_all &= matched
     jq = _joined(q)
-    joined = set(s.docs_for_query(jq)) if jq is not None else exact
+    joined = (_docnums(s, jq) & exact_all) if jq is not None and exact_all else exact_all
+    scores: dict[int, float] = {}
+    if words:
+        wq = Or([Term("content", w) for w in dict.fromkeys(words)])
+        for score, dn in s.search(wq, filter=matched, limit=None, scored=True).top_n:
+            scores[dn] = score
     terms_f = [t.folded for t in q.positive_terms]
     pid_col, doc_col, cl_col, head_col = view.pid, view.docid, view.cluster, view.head
     rows = []
-    for score, dn in top:
+    for dn in matched:
         doc_id = doc_col[dn]
         d = docs.get(doc_id)
         if d is None or (keep is not None and not keep(d)):
             continue
+        score = scores.get(dn, 0.0) + 0.001
         if any(t in d.ftitle for t in terms_f):
             score *= TITLE_BOOST
         if head_col[dn]:
             score *= HEADING_BOOST
-        tier = (2 if dn in joined else 1) if dn in exact else 0
+        tier = (2 if dn in joined else 1) if dn in exact_all else 0
         rows.append((tier, round(score, 4), d.date or "", pid_col[dn], doc_id, cl_col[dn], score))
     if scope == "sentence":
         texts = _texts(store, [r[3] for r in rows])
