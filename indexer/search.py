@@ -175,22 +175,26 @@ def _texts(store: Store, pids: list[int]) -> dict[int, str]:
     return out
 
 
-def _term_in(sentence: str, term: QTerm, tokenizer) -> bool:
-    if term.folded in sentence:
-        return True
-    if term.exact:
-        return False
-    words = analysis.fine_words(term.text, tokenizer)
-    return bool(words) and all(w in sentence for w in words)
+def _sentence_checker(q: Query, tokenizer):
+    """A predicate text -> bool: some sentence holds every clause (exactly, or its words apart).
+    The words of each term are cut once per query, not once per sentence."""
+    clauses = []
+    for c in q.clauses:
+        alts = []
+        for t in c.alternatives:
+            fine = [] if t.exact else analysis.fine_words(t.text, tokenizer)
+            alts.append((t.folded, fine))
+        clauses.append(alts)
 
+    def holds(sent: str) -> bool:
+        return all(any(exact in sent or (fine and all(w in sent for w in fine)) for exact, fine in alts)
+                   for alts in clauses)
 
-def _same_sentence(text: str, q: Query, tokenizer) -> bool:
-    f = fold(text)
-    for s, e in sentence_bounds(f):
-        sent = f[s:e]
-        if all(any(_term_in(sent, t, tokenizer) for t in c.alternatives) for c in q.clauses):
-            return True
-    return False
+    def check(text: str) -> bool:
+        f = fold(text)
+        return any(holds(f[s:e]) for s, e in sentence_bounds(f))
+
+    return check
 
 
 # --- candidates ------------------------------------------------------------------------------
@@ -278,7 +282,8 @@ def _keyword_ranked(settings, q: Query, scope: str, store: Store, docs: dict[int
         rows.append((tier, round(score, 4), d.date or "", pid_col[dn], doc_id, cl_col[dn], score))
     if scope == "sentence":
         texts = _texts(store, [r[3] for r in rows])
-        rows = [r for r in rows if r[3] in texts and _same_sentence(texts[r[3]], q, tokenizer)]
+        check = _sentence_checker(q, tokenizer)
+        rows = [r for r in rows if r[3] in texts and check(texts[r[3]])]
     rows.sort(key=lambda r: (-r[0], -r[1], _neg_date(r[2]), r[3]))
     return [Cand(pid=r[3], doc_id=r[4], cluster=r[5], score=r[6] + 1000.0 * r[0]) for r in rows]
 
