@@ -53,11 +53,16 @@ def iter_input_files(paths: list[str | Path]) -> Iterator[Path]:
             yield p  # given by name: try it whatever its extension, and say why if it fails
 
 
-def read_path(path: Path, *, max_bytes: int) -> list[RawRecord]:
-    """Read one file into records (a JSONL file gives one record per line)."""
+def read_path(path: Path, *, max_bytes: int) -> list[RawRecord] | Iterator[RawRecord | InputError]:
+    """Read one file into records. A JSONL file is streamed record by record (the size limit
+    applies to each record, so a whole-corpus export of any size can be read back)."""
     if not path.exists():
         raise InputError(f"{path}: no such file")
     size = path.stat().st_size
+    if path.suffix.lower() in JSONL_EXT:
+        if size == 0:
+            raise InputError(f"{path}: empty file")
+        return stream_jsonl(path, max_bytes=max_bytes)
     if size > max_bytes:
         raise InputError(
             f"{path}: file too large ({size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB, "
@@ -113,10 +118,34 @@ def read_docx(data: bytes, name: str) -> RawRecord:
     return RawRecord(raw=text, path=name, format="docx", encoding="docx", sha256=_sha(data), meta=meta)
 
 
+def stream_jsonl(path: Path, *, max_bytes: int) -> Iterator[RawRecord | InputError]:
+    """Records of a JSONL file, one line at a time (UTF-8, or GB18030 line by line)."""
+    name = str(path)
+    with path.open("rb") as f:
+        for n, raw_line in enumerate(f, 1):
+            if not raw_line.strip():
+                continue
+            where = f"{name}#{n}"
+            if len(raw_line) > max_bytes:
+                yield InputError(f"{where}: record too large ({len(raw_line) / 1048576:.1f} MB; the limit is "
+                                 f"{max_bytes / 1048576:.0f} MB, set CORPUS_MAX_FILE_BYTES to raise it)")
+                continue
+            try:
+                line, _enc = decode_bytes(raw_line, name=where)
+            except InputError as e:
+                yield e
+                continue
+            yield from _records_from_lines([(n, line)], name)
+
+
 def read_jsonl(data: bytes, name: str) -> Iterator[RawRecord | InputError]:
     """One record per line. A bad line yields an InputError (reported, the rest goes on)."""
     text, _enc = decode_bytes(data, name=name)
-    for n, line in enumerate(text.splitlines(), 1):
+    yield from _records_from_lines(enumerate(text.splitlines(), 1), name)
+
+
+def _records_from_lines(lines, name: str) -> Iterator[RawRecord | InputError]:
+    for n, line in lines:
         if not line.strip():
             continue
         where = f"{name}#{n}"

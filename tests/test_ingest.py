@@ -135,7 +135,7 @@ def test_docx_and_jsonl_are_read(settings, tmp_path):
     assert "要素跟着项目走" in rec.raw and rec.format == "docx"
     line = {"Policy Title": "Opinions", "Policy Content": SPEECH, "Release Time": 41507, "Policy Source": "http://x/1"}
     (tmp_path / "p.jsonl").write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
-    (rec,) = read_path(tmp_path / "p.jsonl", max_bytes=10**7)
+    (rec,) = list(read_path(tmp_path / "p.jsonl", max_bytes=10**7))
     assert rec.meta["date"] == "2013-08-21" and rec.meta["url"] == "http://x/1"
 
 
@@ -153,3 +153,18 @@ def test_reclean_keeps_ids_of_unchanged_documents(settings, sample_dir):
     summary = reclean(settings, store=store)
     assert summary.raw_sources == 5 and not summary.failed
     assert summary.unchanged == len(revs) and store.doc_revisions() == revs
+
+
+def test_jsonl_is_streamed_and_the_limit_applies_per_record(tmp_path):
+    from corpus.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "d", max_file_bytes=4000, semantic=False)
+    f = tmp_path / "many.jsonl"
+    with f.open("w", encoding="utf-8") as out:
+        for i in range(20):  # the file is far larger than the limit; each record is not
+            out.write(json.dumps({"title": f"讲话{i}", "text": SPEECH.replace("县", f"第{i}县")}, ensure_ascii=False) + "\n")
+        out.write(json.dumps({"title": "太长", "text": "长" * 5000}, ensure_ascii=False) + "\n")
+    assert f.stat().st_size > settings.max_file_bytes
+    summary = ingest_paths(settings, [f])
+    assert summary.documents_added == 20
+    assert [r for _p, r in summary.failed] == [f"{f}#21: record too large (0.0 MB; the limit is 0 MB, set CORPUS_MAX_FILE_BYTES to raise it)"]
