@@ -135,7 +135,7 @@ def fusion_grid(settings, spec: dict) -> None:
         se, sc = ranked(settings, q["query"], "semantic", 100)
         lists.append((rel, kw, se, {**kc, **sc}))
     print(f"{'rrf_k':>6}{'kw_w':>6}{'sem_w':>6}{'nDCG@10':>10}{'Recall@20':>11}")
-    for rrf_k in (10, 30, 60, 100):
+    for rrf_k in (10, 20, 30, 60, 100):
         for kw_w, sem_w in ((1.0, 1.0), (1.0, 0.5), (0.5, 1.0), (1.0, 0.75), (0.75, 1.0)):
             nd = rc = 0.0
             for rel, kw, se, copies in lists:
