@@ -178,3 +178,20 @@ def test_similar_paragraphs_skip_own_document_and_reposts(tmp_path):
         assert doc_of[pid] not in same_cluster_docs
         assert pid not in para_cluster
     assert [h[1] for h in hits] == sorted((h[1] for h in hits), reverse=True)
+
+    # the command line shows the same, and refuses an unknown paragraph with a one-line error
+    from click.testing import CliRunner
+
+    from corpus.cli import main
+
+    runner = CliRunner()
+    out = runner.invoke(main, ["--data", str(s.data_dir), "similar", str(row["id"]), "-k", "3", "--json"])
+    assert out.exit_code == 0, out.output
+    shown = json.loads(out.output)
+    assert [r["paragraph_id"] for r in shown["similar"]] == [pid for pid, _ in hits[:3]]
+    out = runner.invoke(main, ["--data", str(s.data_dir), "similar", "999999"])
+    assert out.exit_code == 1 and "Error: no paragraph with id 999999" in out.output
+    out = runner.invoke(main, ["--data", str(s.data_dir), "model", "--json"])
+    assert out.exit_code == 0, out.output
+    info = json.loads(out.output[out.output.index("{"):])
+    assert info["model"] == s.model and info["dim"] == 384 and info["index"]["paragraphs"] > 0
