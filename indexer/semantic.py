@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.errors import IndexMissing, ModelError, NotFound
+from corpus.errors import IndexLocked, IndexMissing, ModelError, NotFound
 
 from . import embedding
 
@@ -97,6 +97,13 @@ _load_lock = threading.Lock()
 
 
 def _open_index(settings) -> _Index:
+    try:
+        return _open_index_once(settings)
+    except FileNotFoundError:  # an update swapped generations between reading the manifest and the files
+        return _open_index_once(settings)
+
+
+def _open_index_once(settings) -> _Index:
     manifest = read_manifest(settings)
     if not manifest or manifest.get("windows", 0) == 0:
         raise IndexMissing("no embedding index yet: run `corpus index` (semantic search needs it)")
@@ -165,6 +172,36 @@ def update_embeddings(settings, store, progress: bool = False, *, rebuild: bool 
     Resumable: every CHUNK_WINDOWS windows are written to pending/ as soon as they are embedded;
     a later run reuses the chunks whose documents have not changed since.
     """
+    with _writer_lock(settings):
+        return _update(settings, store, progress, rebuild, batch_size)
+
+
+class _writer_lock:
+    """One embedding-index writer per data directory; a second waits settings.lock_timeout, then fails."""
+
+    def __init__(self, settings):
+        from filelock import FileLock
+
+        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+        self.path = Path(settings.data_dir) / "vectors.lock"
+        self.timeout = float(settings.lock_timeout)
+        self.lock = FileLock(str(self.path))
+
+    def __enter__(self):
+        from filelock import Timeout
+
+        try:
+            self.lock.acquire(timeout=self.timeout)
+        except Timeout:
+            raise IndexLocked(f"another process is updating the embedding index (lock {self.path}); waited "
+                              f"{self.timeout:g} s: wait for it to finish and run again") from None
+        return self
+
+    def __exit__(self, *exc):
+        self.lock.release()
+
+
+def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> dict:
     t0 = time.time()
     vdir = Path(settings.vectors_dir)
     if rebuild:

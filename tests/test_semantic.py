@@ -195,3 +195,15 @@ def test_similar_paragraphs_skip_own_document_and_reposts(tmp_path):
     assert out.exit_code == 0, out.output
     info = json.loads(out.output[out.output.index("{"):])
     assert info["model"] == s.model and info["dim"] == 384 and info["index"]["paragraphs"] > 0
+
+
+def test_second_writer_waits_then_fails_with_a_clear_error(tmp_path):
+    from filelock import FileLock
+
+    from corpus.errors import IndexLocked
+
+    s = Settings(data_dir=tmp_path / "data", lock_timeout=0.2)
+    store = open_store(s)
+    with FileLock(str(s.data_dir / "vectors.lock")):
+        with pytest.raises(IndexLocked, match="another process is updating the embedding index"):
+            semantic.update_embeddings(s, store)
