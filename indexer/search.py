@@ -26,13 +26,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from whoosh.query import And, Or, Phrase, Prefix, Term
+import numpy as np
 
 from corpus.errors import QueryError
 from corpus.store import Store
 
 from . import analysis
-from .analysis import fold, query_char_terms, sentence_bounds
+from .analysis import RUN, fold, sentence_bounds
 from .api import MODES, SCOPES, Copy, Hit, SearchRequest, SearchResult, Span
 from .facets import unit_level
 from .keyword import IndexView, open_view
@@ -69,6 +69,7 @@ class DocInfo:
     doc_type: str | None
     truncated: bool
     level: str | None
+    date_rank: int = 0  # position in newest-first date order (undated last)
 
 
 _stores: dict[str, Store] = {}
@@ -100,6 +101,10 @@ def _doc_table(settings, store: Store) -> dict[int, DocInfo]:
                 date=d["date"], year=d["year"], unit=d["unit"], doc_type=d["doc_type"], truncated=d["truncated"],
                 level=unit_level(d["unit"]),
             )
+        order = sorted({d.date or "" for d in table.values()}, key=_neg_date)
+        ranks = {v: i for i, v in enumerate(order)}
+        for d in table.values():
+            d.date_rank = ranks[d.date or ""]
         _docs[key] = (sig, table)
         return table
 
@@ -126,23 +131,38 @@ def _semantic_status(settings) -> tuple[bool, str]:
     return False, "no semantic index yet (run `corpus index`)"
 
 
-# --- whoosh queries ----------------------------------------------------------------------------
+# --- matching over the index -----------------------------------------------------------------
 
-def _exact_query(term: QTerm):
-    grams = query_char_terms(term.text)
-    if not grams:
-        return None
-    if len(grams) == 1:
-        g = grams[0]
-        return Prefix("chars", g) if len(g) == 1 else Term("chars", g)
-    return Phrase("chars", grams)
+_EMPTY = np.zeros(0, dtype=np.int64)
 
 
-def _joined(q: Query):
+def _exact_rows(view: IndexView, term: QTerm) -> np.ndarray:
+    """Rows holding the term exactly (every occurrence of the substring; see indexer.charindex)."""
+    folded = term.folded
+    if not RUN.search(folded):
+        return _EMPTY
+    return view.phrase_rows(folded)
+
+
+def _joined_term(q: Query) -> QTerm | None:
     """Several single-alternative words typed apart (优化 营商环境): the text written together."""
     if len(q.clauses) < 2 or any(len(c.alternatives) > 1 for c in q.clauses):
         return None
-    return _exact_query(QTerm("".join(c.alternatives[0].text for c in q.clauses), exact=True))
+    return QTerm("".join(c.alternatives[0].text for c in q.clauses), exact=True)
+
+
+def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if not len(a):
+        return np.asarray(b)
+    if not len(b):
+        return np.asarray(a)
+    return np.union1d(a, b)
+
+
+def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if not len(a) or not len(b):
+        return _EMPTY
+    return np.intersect1d(a, b, assume_unique=True)
 
 
 # --- filters ------------------------------------------------------------------------------------
@@ -176,7 +196,7 @@ def _texts(store: Store, pids: list[int]) -> dict[int, str]:
 
 
 def _sentence_checker(q: Query, tokenizer):
-    """A predicate text -> bool: some sentence holds every clause (exactly, or its words apart).
+    """A predicate folded text -> bool: some sentence holds every clause (exactly, or its words apart).
     The words of each term are cut once per query, not once per sentence."""
     clauses = []
     for c in q.clauses:
@@ -190,16 +210,15 @@ def _sentence_checker(q: Query, tokenizer):
         return all(any(exact in sent or (fine and all(w in sent for w in fine)) for exact, fine in alts)
                    for alts in clauses)
 
-    def check(text: str) -> bool:
-        f = fold(text)
-        return any(holds(f[s:e]) for s, e in sentence_bounds(f))
+    def check(folded: str) -> bool:
+        return any(holds(folded[s:e]) for s, e in sentence_bounds(folded))
 
     return check
 
 
 # --- candidates ------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class Cand:
     pid: int
     doc_id: int
@@ -208,84 +227,84 @@ class Cand:
     best_sentence: str | None = None
 
 
-def _docnums(s, query) -> set[int]:
-    found = s.docs_for_query(query)
-    return found if isinstance(found, set) else set(found)
-
-
-def _scattered_query(term: QTerm, tokenizer):
-    """Term-only (no positions) query for an unquoted term's words apart, or None."""
+def _scattered_words(term: QTerm, tokenizer) -> list[str]:
+    """The jieba words of an unquoted term that may appear apart (none for quoted or one character)."""
     if term.exact or term.is_char:
-        return None
-    fine = analysis.fine_words(term.text, tokenizer)
-    if not fine:
-        return None
-    return And([Term("content", w) for w in fine]) if len(fine) > 1 else Term("content", fine[0])
+        return []
+    return analysis.fine_words(term.text, tokenizer)
 
 
 def _keyword_ranked(settings, q: Query, scope: str, store: Store, docs: dict[int, DocInfo],
                     keep) -> list[Cand]:
-    """Each phrase query (the costly part: positions) runs once; the rest is set algebra over
-    document numbers and one BM25 pass over the candidates' words."""
+    """Set algebra over sorted row arrays (exact phrases from the character index, scattered words
+    from the word postings), one vectorised BM25 pass over the matches, then a numpy sort."""
     view: IndexView = open_view(settings)
     tokenizer = get_tokenizer(settings)
-    s = view.searcher
-    exact_all: set[int] | None = None
-    matched: set[int] | None = None
+    exact_all: np.ndarray | None = None
+    matched: np.ndarray | None = None
     words: list[str] = []
     for c in q.clauses:
-        e_c: set[int] = set()
-        m_c: set[int] = set()
+        e_c = m_c = _EMPTY
         for t in c.alternatives:
-            ex = _exact_query(t)
-            e_t = _docnums(s, ex) if ex is not None else set()
-            e_c |= e_t
-            m_c |= e_t
-            sc = _scattered_query(t, tokenizer)
-            if sc is not None:
-                m_c |= _docnums(s, sc)
+            e_t = _exact_rows(view, t)
+            e_c = _union(e_c, e_t)
+            m_c = _union(m_c, e_t)
+            fine = _scattered_words(t, tokenizer)
+            if fine:
+                m_c = _union(m_c, view.rows_with_words(fine))
             words += analysis.cut_words(t.text, tokenizer)
             if not t.exact:
                 words += analysis.fine_words(t.text, tokenizer)
-        exact_all = e_c if exact_all is None else exact_all & e_c
-        matched = m_c if matched is None else matched & m_c
-        if not matched:
+        exact_all = e_c if exact_all is None else _intersect(exact_all, e_c)
+        matched = m_c if matched is None else _intersect(matched, m_c)
+        if not len(matched):
             return []
     for t in q.excluded:
-        ex = _exact_query(t)
-        if ex is not None:
-            matched -= _docnums(s, ex)
-    if not matched:
+        ex = _exact_rows(view, t)
+        if len(ex):
+            matched = np.setdiff1d(matched, ex, assume_unique=True)
+    if not len(matched):
         return []
-    exact_all &= matched
-    jq = _joined(q)
-    joined = (_docnums(s, jq) & exact_all) if jq is not None and exact_all else exact_all
-    scores: dict[int, float] = {}
-    if words:
-        wq = Or([Term("content", w) for w in dict.fromkeys(words)])
-        for score, dn in s.search(wq, filter=matched, limit=None, scored=True).top_n:
-            scores[dn] = score
+    rows = np.asarray(matched, dtype=np.int64)
+    # documents: filters, title boost, date order (per distinct document, not per paragraph)
+    doc_of = np.asarray(view.docid[rows])
+    udocs, inv = np.unique(doc_of, return_inverse=True)
     terms_f = [t.folded for t in q.positive_terms]
-    pid_col, doc_col, cl_col, head_col = view.pid, view.docid, view.cluster, view.head
-    rows = []
-    for dn in matched:
-        doc_id = doc_col[dn]
+    ok = np.zeros(len(udocs), dtype=bool)
+    tboost = np.ones(len(udocs), dtype=np.float64)
+    drank = np.zeros(len(udocs), dtype=np.int64)
+    for i, doc_id in enumerate(udocs.tolist()):
         d = docs.get(doc_id)
         if d is None or (keep is not None and not keep(d)):
             continue
-        score = scores.get(dn, 0.0) + 0.001
+        ok[i] = True
         if any(t in d.ftitle for t in terms_f):
-            score *= TITLE_BOOST
-        if head_col[dn]:
-            score *= HEADING_BOOST
-        tier = (2 if dn in joined else 1) if dn in exact_all else 0
-        rows.append((tier, round(score, 4), d.date or "", pid_col[dn], doc_id, cl_col[dn], score))
+            tboost[i] = TITLE_BOOST
+        drank[i] = d.date_rank
+    sel = ok[inv]
+    rows, inv = rows[sel], inv[sel]
+    if not len(rows):
+        return []
     if scope == "sentence":
-        texts = _texts(store, [r[3] for r in rows])
         check = _sentence_checker(q, tokenizer)
-        rows = [r for r in rows if r[3] in texts and check(texts[r[3]])]
-    rows.sort(key=lambda r: (-r[0], -r[1], _neg_date(r[2]), r[3]))
-    return [Cand(pid=r[3], doc_id=r[4], cluster=r[5], score=r[6] + 1000.0 * r[0]) for r in rows]
+        sel = np.fromiter((check(view.row_text(r)) for r in rows.tolist()), dtype=bool, count=len(rows))
+        rows, inv = rows[sel], inv[sel]
+        if not len(rows):
+            return []
+    score = (view.bm25(words, rows) if words else np.zeros(len(rows))) + 0.001
+    score *= tboost[inv]
+    score = np.where(np.asarray(view.head[rows]) != 0, score * HEADING_BOOST, score)
+    exact_all = _intersect(exact_all, rows)
+    jt = _joined_term(q)
+    joined = _intersect(_exact_rows(view, jt), exact_all) if jt is not None and len(exact_all) else exact_all
+    tier = np.where(np.isin(rows, exact_all, assume_unique=True),
+                    np.where(np.isin(rows, joined, assume_unique=True), 2, 1), 0)
+    pids = np.asarray(view.pid[rows])
+    order = np.lexsort((pids, drank[inv], -np.round(score, 4), -tier))
+    final = (score + 1000.0 * tier)[order].tolist()
+    return [Cand(p, d, cl, sc) for p, d, cl, sc in zip(
+        pids[order].tolist(), udocs[inv[order]].tolist(), np.asarray(view.cluster[rows])[order].tolist(), final,
+        strict=True)]
 
 
 def _neg_date(date: str) -> tuple:
