@@ -40,15 +40,19 @@ def hostile_and_repost_records() -> list[dict]:
     return [hostile, original, repost]
 
 
-def build_data_dir(data_dir: Path) -> Settings:
-    settings = Settings(data_dir=data_dir, semantic=False)
+def build_data_dir(data_dir: Path, *, semantic: bool = False, with_sample: bool = True, prepare=None) -> Settings:
+    """Ingest and index; `prepare(settings)` runs before indexing (e.g. to link the embedding model)."""
+    settings = Settings(data_dir=data_dir, semantic=semantic)
+    if prepare is not None:
+        prepare(settings)
     extra = data_dir.parent / "extra"
     extra.mkdir(parents=True, exist_ok=True)
     (extra / "extra.jsonl").write_text(
         "\n".join(json.dumps(r, ensure_ascii=False) for r in hostile_and_repost_records()) + "\n", encoding="utf-8")
-    summary = ingest_paths(settings, [sample_dir(), extra])
+    summary = ingest_paths(settings, [sample_dir(), extra] if with_sample else [extra])
     assert summary.ok, summary.failed
     from indexer.keyword import update_indexes
 
-    update_indexes(settings, semantic=False)
+    report = update_indexes(settings, semantic=semantic)
+    assert not semantic or report.semantic, report.notes
     return settings
