@@ -1,18 +1,22 @@
 """Keyword search benchmark: our index vs Whoosh + jieba's stock ChineseAnalyzer vs a substring scan.
 
     .venv/bin/python bench/search.py [--data DIR] [--keep] [--no-baseline] [--subset NAME ...]
+                                     [--store-from DATA_DIR]
 
-Ingests ../shared/data/text plus the bundled seeds into a temp data dir (via ingest_paths), builds
-the keyword index, re-indexes the unchanged corpus, and runs a fixed list of queries (phrases,
+Ingests ../shared/data/text plus the bundled seeds into a temp data dir (via ingest_paths; or
+copies the store of an already ingested data dir with --store-from), builds the keyword index
+from scratch (jieba, character index and word index times shown apart), re-indexes the
+unchanged corpus, and runs a fixed list of queries (phrases,
 multi-word, filtered, same-sentence) for latency p50/p95 of a first page of 10 and hit counts.
 The same phrases go to the baseline (stock ChineseAnalyzer, Whoosh's own query parser) and to a
 plain substring scan over all paragraphs (the floor, and the ground truth for exact-phrase
-recall). Prints figures; asserts nothing.
+recall). Prints figures and the machine load (other work shares the CPU); asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -126,7 +130,10 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the temp data dir")
     ap.add_argument("--no-baseline", action="store_true", help="skip the stock ChineseAnalyzer baseline")
     ap.add_argument("--subset", nargs="*", help="only these folders of ../shared/data/text")
+    ap.add_argument("--store-from", help="copy corpus.sqlite3 from this data dir instead of ingesting")
     args = ap.parse_args()
+    la = os.getloadavg()
+    print(f"load average (1/5/15 min): {la[0]:.2f} {la[1]:.2f} {la[2]:.2f} on {os.cpu_count() or 1} cores")
     data = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="corpus-bench-"))
     settings = Settings(data_dir=data, semantic=False)
     src = SHARED / "data" / "text"
@@ -136,16 +143,23 @@ def main() -> None:
     else:
         print("../shared/data/text not found: seeds only")
     t = time.perf_counter()
-    summary = ingest_paths(settings, paths)
-    print(f"ingest: {summary.documents_added} documents, {summary.paragraphs_added} paragraphs "
-          f"in {time.perf_counter() - t:.1f} s")
+    if args.store_from:
+        data.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(args.store_from) / "corpus.sqlite3", settings.db_path)
+        print(f"store copied from {args.store_from}")
+    else:
+        summary = ingest_paths(settings, paths)
+        print(f"ingest: {summary.documents_added} documents, {summary.paragraphs_added} paragraphs "
+              f"in {time.perf_counter() - t:.1f} s")
     store = Store(settings.db_path, readonly=True)
     n_par = store.db.execute("SELECT count(*) FROM paragraphs").fetchone()[0]
 
-    rep = build_index(settings)
-    print("\n== ours (jieba precise words + char bigrams, sequential positions) ==")
+    rep = build_index(settings, rebuild=True)
+    print("\n== ours (numpy postings: jieba precise words + word characters; folded texts in memory) ==")
     print(f"paragraphs: {n_par}  build: {rep.seconds:.1f} s  ({n_par / max(rep.seconds, 1e-9):.0f} paragraphs/s)  "
           f"index size: {dir_bytes(settings.index_dir) / 1e6:.1f} MB")
+    print(f"  of which: jieba {rep.tokenize_seconds:.1f} s ({os.cpu_count() or 1} cores), character index "
+          f"{rep.char_seconds:.1f} s, word index {rep.word_seconds:.1f} s; load now {os.getloadavg()[0]:.2f}")
     rep2 = build_index(settings)
     print(f"re-index unchanged corpus: {rep2.seconds:.2f} s ({rep2.mode})")
 
@@ -186,6 +200,7 @@ def main() -> None:
         print(f"  {p:<16} scan {s_:>6}  ours {o_:>6}  baseline {b_ if b_ >= 0 else '-':>6}")
     print(f"total: scan {tot_s}  ours {tot_o} ({100 * tot_o / max(tot_s, 1):.1f}%)"
           + (f"  baseline {tot_b} ({100 * tot_b / max(tot_s, 1):.1f}%)" if bcounts else ""))
+    print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     if not args.data and not args.keep:
         shutil.rmtree(data, ignore_errors=True)
     else:

@@ -19,8 +19,9 @@ waits `settings.lock_timeout` seconds, then fails with IndexLocked). Readers nev
 writes a complete new generation beside the live one and then replaces manifest.json atomically,
 so searching during indexing sees the previous generation, and a crash mid-index leaves the last
 good one (the orphan files are removed by the next build). The previous generation's files are
-kept until the next build so a reader that read the old manifest a moment ago can still open them;
-a view already open keeps its arrays (memory-mapped files stay readable after unlinking).
+removed once the new manifest is in place: a reader that read the old manifest a moment before
+retries with the new one, and a view already open keeps working (its arrays are in memory or
+memory-mapped, and a mapped file stays readable after unlinking).
 """
 
 
@@ -41,19 +42,19 @@ from corpus.errors import IndexLocked, IndexMissing
 from corpus.store import open_store
 
 from . import analysis
-from .analysis import ANALYZER_VERSION, word_terms
+from .analysis import ANALYZER_VERSION, SENTENCE_END, word_terms
 from .charindex import CharIndex, build_postings, fold_many, intersect_sorted
 from .terms import dictionary_version, get_tokenizer
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 1: Whoosh (words + character bigrams); 2: numpy postings
+FORMAT_VERSION = 3  # 1: Whoosh (words + character bigrams); 2, 3: numpy postings (3: sentence ends)
 
 TOKENIZE_CHUNK = 2000  # paragraphs per task sent to a tokeniser process
 POOL_MIN = 4000  # fewer paragraphs to tokenise than this: no process pool
 MAX_WORKERS = 4
 _GEN_FILES = ("pid", "docid", "cluster", "head", "toff", "alpha", "ckeys", "ckoff", "crows", "cbits",
-              "woff", "wrows", "wtf", "dl", "tok", "tokoff")
+              "woff", "wrows", "wtf", "dl", "tok", "tokoff", "sends")
 
 
 @dataclass
@@ -201,55 +202,75 @@ def _cleanup(index_dir: Path, keep: set[str]) -> None:
 
 # --- tokenising ---------------------------------------------------------------------------------
 
-_worker_tokenizer = None
+_worker: dict = {}
 
 
 def _init_worker(settings) -> None:
-    global _worker_tokenizer
+    """Per tokeniser process (and before tokenising in-process): the tokenizer and an empty
+    local vocabulary."""
     analysis.configure(settings)
-    _worker_tokenizer = get_tokenizer(settings)
+    _worker.update(tokenizer=get_tokenizer(settings), vocab={}, words=[], reported=0)
 
 
-def _tokenize_chunk(texts: list[str]) -> str:
-    """jieba words of each folded text: words joined by \\x01, paragraphs by \\x02 (one string is
-    far cheaper to send back between processes than lists of lists)."""
-    tk = _worker_tokenizer
-    return "\x02".join("\x01".join(word_terms(t, tk)) for t in texts)
+def _tokenize_chunk(texts: list[str]) -> tuple[int, list[str], bytes, bytes]:
+    """jieba words of each folded text as ids of this process's vocabulary -> (process id, the
+    words new to that vocabulary since its last chunk, ids as int32 bytes, tokens per text as
+    int64 bytes). Mapping words to ids here keeps the parent's share of the work small."""
+    tk, vocab, words = _worker["tokenizer"], _worker["vocab"], _worker["words"]
+    ids: list[int] = []
+    lens: list[int] = []
+    for t in texts:
+        ws = word_terms(t, tk)
+        lens.append(len(ws))
+        for w in ws:
+            i = vocab.get(w)
+            if i is None:
+                i = vocab[w] = len(words)
+                words.append(w)
+            ids.append(i)
+    new = words[_worker["reported"]:]
+    _worker["reported"] = len(words)
+    return os.getpid(), new, np.asarray(ids, dtype=np.int32).tobytes(), np.asarray(lens, dtype=np.int64).tobytes()
 
 
 def _tokenize(settings, texts: list[str], vocab: dict[str, int], progress: bool) -> tuple[np.ndarray, np.ndarray]:
     """-> (word ids of all texts in order, tokens per text). New words are added to vocab."""
-    ids: list[int] = []
-    lens: list[int] = []
+    ids: list[np.ndarray] = []
+    lens: list[np.ndarray] = []
+    maps: dict[int, list[int]] = {}  # process -> its local word id -> global id
     chunks = [texts[i:i + TOKENIZE_CHUNK] for i in range(0, len(texts), TOKENIZE_CHUNK)]
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
     bar = _progress(len(texts), progress, "tokenising")
 
-    def consume(joined: str, n: int) -> None:
-        paras = joined.split("\x02") if n else []
-        for para in paras:
-            words = para.split("\x01") if para else []
-            lens.append(len(words))
-            ids.extend([vocab.setdefault(w, len(vocab)) for w in words])
+    def consume(result, n: int) -> None:
+        pid, new, id_bytes, len_bytes = result
+        m = maps.setdefault(pid, [])
+        m.extend(vocab.setdefault(w, len(vocab)) for w in new)
+        local = np.frombuffer(id_bytes, dtype=np.int32)
+        ids.append(np.asarray(m, dtype=np.int32)[local] if len(local) else local)
+        lens.append(np.frombuffer(len_bytes, dtype=np.int64))
         if bar is not None:
             bar.update(n)
 
     try:
-        _init_worker(settings)
         if workers > 1 and len(texts) >= POOL_MIN:
             import multiprocessing as mp
 
             method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+            get_tokenizer(settings)  # loaded once here: forked workers inherit it
             with mp.get_context(method).Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
-                for chunk, joined in zip(chunks, pool.imap(_tokenize_chunk, chunks), strict=True):
-                    consume(joined, len(chunk))
+                for chunk, result in zip(chunks, pool.imap(_tokenize_chunk, chunks), strict=True):
+                    consume(result, len(chunk))
         else:
+            _init_worker(settings)
             for chunk in chunks:
                 consume(_tokenize_chunk(chunk), len(chunk))
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    return np.asarray(ids, dtype=np.int32), np.asarray(lens, dtype=np.int64)
+    if not ids:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
+    return np.concatenate(ids), np.concatenate(lens)
 
 
 def _progress(total: int, enabled: bool, label: str):
@@ -387,6 +408,7 @@ def _build(settings, store, index_dir: Path, manifest: dict | None, mode: str, r
     t = time.perf_counter()
     text, toff = fold_many([r[4] for r in rows])
     chars = build_postings(text, toff)
+    chars["sends"] = np.fromiter((m.end() for m in SENTENCE_END.finditer(text)), dtype=np.int64)
     report.char_seconds = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -432,10 +454,7 @@ def _build(settings, store, index_dir: Path, manifest: dict | None, mode: str, r
     if mode != "update":
         new_manifest["built_at"] = now
     _atomic_write_json(index_dir / "manifest.json", new_manifest)  # the commit point
-    keep = {gen}
-    if manifest and manifest.get("generation") and manifest.get("format") == FORMAT_VERSION:
-        keep.add(manifest["generation"])
-    _cleanup(index_dir, keep)
+    _cleanup(index_dir, {gen})
     report.paragraphs_total = len(rows)
     return report
 
@@ -495,6 +514,8 @@ class IndexView:
         self.woff = arr("woff")
         self.wrows = arr("wrows", True)
         self.wtf = arr("wtf", True)
+        self.doc_ids, self.docidx = np.unique(self.docid, return_inverse=True)  # row -> index into doc_ids
+        self.sent_ends = arr("sends")  # where each sentence ends in chars.text (analysis.SENTENCE_END)
         self.dl = arr("dl").astype(np.float64)
         self.n = len(self.pid)
         self.avgdl = float(self.dl.mean()) if self.n else 1.0

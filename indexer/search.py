@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from corpus.errors import QueryError
 from corpus.store import Store
 
 from . import analysis
-from .analysis import RUN, fold, sentence_bounds
+from .analysis import RUN, SENTENCE_END, fold
 from .api import MODES, SCOPES, Copy, Hit, SearchRequest, SearchResult, Span
 from .facets import unit_level
 from .keyword import IndexView, open_view
@@ -182,7 +183,16 @@ def _filter_fn(q: Query):
         else:
             attr = {"title": "title", "site": "site", "type": "doc_type", "unit": "unit"}[key]
             needles = [fold(v).strip() for v in values]
-            checks.append(lambda d, a=attr, n=needles: any(x in fold(getattr(d, a) or "") for x in n))
+            memo: dict = {}  # field values repeat across documents: fold and test each once
+
+            def check(d, a=attr, n=needles, memo=memo):
+                v = getattr(d, a) or ""
+                r = memo.get(v)
+                if r is None:
+                    r = memo[v] = any(x in fold(v) for x in n)
+                return r
+
+            checks.append(check)
     return lambda d: all(c(d) for c in checks)
 
 
@@ -195,9 +205,15 @@ def _texts(store: Store, pids: list[int]) -> dict[int, str]:
     return out
 
 
-def _sentence_checker(q: Query, tokenizer):
-    """A predicate folded text -> bool: some sentence holds every clause (exactly, or its words apart).
-    The words of each term are cut once per query, not once per sentence."""
+_CLOSERS = "”’」』）)"  # may continue a sentence end (see analysis.SENTENCE_END)
+
+
+def _sentence_checker(q: Query, tokenizer, text: str):
+    """A predicate (start, end, sentence ends) -> bool over `text` (the index's joined folded
+    texts): some sentence of text[start:end] (as `analysis.sentence_bounds` cuts it; `ends` are
+    the sentence ends inside, precomputed by the index) holds every clause, exactly or with its
+    words apart. The words of each term are cut once per query; a paragraph is checked by where
+    the needles occur (sentence numbers by bisection), never by slicing every sentence."""
     clauses = []
     for c in q.clauses:
         alts = []
@@ -205,15 +221,71 @@ def _sentence_checker(q: Query, tokenizer):
             fine = [] if t.exact else analysis.fine_words(t.text, tokenizer)
             alts.append((t.folded, fine))
         clauses.append(alts)
+    find = text.find
 
-    def holds(sent: str) -> bool:
-        return all(any(exact in sent or (fine and all(w in sent for w in fine)) for exact, fine in alts)
+    def sentences_with(needle: str, start: int, end: int, ends: list[int]) -> set[int]:
+        out = set()
+        n = len(needle)
+        i = find(needle, start, end)
+        while i >= 0:
+            k = bisect_right(ends, i)
+            if i + n <= (ends[k] if k < len(ends) else end):
+                out.add(k)
+            i = find(needle, i + 1, end)
+        return out
+
+    def same_sentence_quick(start: int, end: int) -> bool:
+        # the first exact occurrence of each clause, with no sentence end in between: holds
+        lo, hi = end, start
+        for alts in clauses:
+            for exact, _ in alts:
+                i = find(exact, start, end)
+                if i >= 0:
+                    lo, hi = min(lo, i), max(hi, i + len(exact))
+                    break
+            else:
+                return False
+        return text[lo] not in _CLOSERS and SENTENCE_END.search(text, lo, hi) is None
+
+    def check(start: int, end: int, ends: list[int]) -> bool:
+        if not ends:  # a single sentence
+            return same_paragraph(start, end)
+        if same_sentence_quick(start, end):
+            return True
+        common: set[int] | None = None
+        for alts in clauses:
+            found: set[int] = set()
+            for exact, fine in alts:
+                found |= sentences_with(exact, start, end, ends)
+                if fine:
+                    sets = [sentences_with(w, start, end, ends) for w in fine]
+                    found |= set.intersection(*sets)
+            common = found if common is None else common & found
+            if not common:
+                return False
+        return True
+
+    def same_paragraph(start: int, end: int) -> bool:
+        # one sentence: every clause somewhere in it
+        return all(any(find(exact, start, end) >= 0
+                       or (fine and all(find(w, start, end) >= 0 for w in fine)) for exact, fine in alts)
                    for alts in clauses)
 
-    def check(folded: str) -> bool:
-        return any(holds(folded[s:e]) for s, e in sentence_bounds(folded))
-
     return check
+
+
+def _same_sentence_rows(view: IndexView, q: Query, tokenizer, rows: np.ndarray) -> np.ndarray:
+    """Which of `rows` hold every clause within one sentence."""
+    ci = view.chars
+    starts = np.asarray(ci.toff[rows])
+    stops = np.asarray(ci.toff[rows + 1]) - 1
+    se = view.sent_ends
+    a = np.searchsorted(se, starts, side="right")
+    b = np.searchsorted(se, stops, side="left")  # an end exactly at the row end closes its last sentence
+    check = _sentence_checker(q, tokenizer, ci.text)
+    keep = [check(s, e, se[i:j].tolist()) for s, e, i, j in
+            zip(starts.tolist(), stops.tolist(), a.tolist(), b.tolist(), strict=True)]
+    return np.asarray(keep, dtype=bool)
 
 
 # --- candidates ------------------------------------------------------------------------------
@@ -267,8 +339,13 @@ def _keyword_ranked(settings, q: Query, scope: str, store: Store, docs: dict[int
         return []
     rows = np.asarray(matched, dtype=np.int64)
     # documents: filters, title boost, date order (per distinct document, not per paragraph)
-    doc_of = np.asarray(view.docid[rows])
-    udocs, inv = np.unique(doc_of, return_inverse=True)
+    didx = view.docidx[rows]
+    present = np.zeros(len(view.doc_ids), dtype=bool)
+    present[didx] = True
+    uidx = np.flatnonzero(present)
+    slot = np.zeros(len(view.doc_ids), dtype=np.int64)
+    slot[uidx] = np.arange(len(uidx))
+    udocs, inv = view.doc_ids[uidx], slot[didx]
     terms_f = [t.folded for t in q.positive_terms]
     ok = np.zeros(len(udocs), dtype=bool)
     tboost = np.ones(len(udocs), dtype=np.float64)
@@ -286,8 +363,7 @@ def _keyword_ranked(settings, q: Query, scope: str, store: Store, docs: dict[int
     if not len(rows):
         return []
     if scope == "sentence":
-        check = _sentence_checker(q, tokenizer)
-        sel = np.fromiter((check(view.row_text(r)) for r in rows.tolist()), dtype=bool, count=len(rows))
+        sel = _same_sentence_rows(view, q, tokenizer, rows)
         rows, inv = rows[sel], inv[sel]
         if not len(rows):
             return []
