@@ -4,9 +4,9 @@ Reciprocal rank fusion: score(p) = sum over rankings of w / (K + rank). It needs
 which matters here: BM25 scores are unbounded and e5's cosines sit in a narrow band (0.80-0.90), so
 adding raw scores would let one side drown the other.
 
-Measured on the evaluation set (34 topic queries, bench/eval_search.py --fusion-grid, top 100 of each
-side): nDCG@10 / Recall@20 = 0.802 / 0.772 with the textbook K=60, 0.814 / 0.806 with K=20,
-0.822 / 0.824 with K=10; down-weighting either side never helped. K=20, not 10: the judged pool came
+Measured on the evaluation set (34 topic queries, bench/eval_search.py --fusion-grid, int8 vectors, top
+100 of each side): nDCG@10 / Recall@20 = 0.800 / 0.731 with the textbook K=60, 0.810 / 0.762 with K=20,
+0.818 / 0.776 with K=10; down-weighting either side never helped. K=20, not 10: the judged pool came
 from the top 10 of each side, which flatters a small K (it rewards top ranks of each list).
 """
 
