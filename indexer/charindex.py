@@ -80,35 +80,46 @@ def build_postings(text: str, toff: np.ndarray) -> dict[str, np.ndarray]:
     probe = _word_char_probe()
     seen = np.flatnonzero(present)
     alpha = np.array([c for c in seen.tolist() if probe.match(chr(c))], dtype=np.uint32)
-    rank = np.zeros(MAX_CODE, dtype=np.int64)
-    rank[alpha] = np.arange(1, len(alpha) + 1)
+    rank = np.zeros(MAX_CODE, dtype=np.int32)
+    rank[alpha] = np.arange(1, len(alpha) + 1, dtype=np.int32)
     r = rank[codes]  # 0 for non-word characters (and SEP)
-    row = np.zeros(len(codes), dtype=np.int64)
+    del codes
+    row = np.zeros(len(r), dtype=np.int32)
     if n > 1:
-        row[toff[1:-1]] = 1  # toff[i] for i >= 1 is the first char after a SEP
-        row = np.cumsum(row)
+        marks = toff[1:-1]  # toff[i] for i >= 1 is the first char after a SEP
+        row[marks[marks < len(row)]] = 1  # (empty texts at the very end start at len(text))
+        np.cumsum(row, out=row)
     cb = _bits(len(alpha) + 1)
     rb = _bits(max(n - 1, 1))
     word = r > 0
     bi = np.flatnonzero(word[:-1] & word[1:]) if len(r) > 1 else np.zeros(0, dtype=np.int64)
     uni = np.flatnonzero(word)
-    k_bi = (r[bi] << cb) | r[bi + 1]
-    k_uni = r[uni] << cb
-    keys = np.concatenate([k_bi, k_uni])
-    rows = np.concatenate([row[bi], row[uni]])
-    if 2 * cb + rb <= 63:
-        comp = (keys << rb) | rows
-        comp.sort()  # (np.unique hashes first in numpy 2: several times slower here)
-        keep = np.ones(len(comp), dtype=bool)
-        keep[1:] = comp[1:] != comp[:-1]
-        comp = comp[keep]
-        keys, rows = comp >> rb, comp & ((1 << rb) - 1)
-    else:  # pragma: no cover - needs > 2M distinct characters x rows; exact but slower
-        order = np.lexsort((rows, keys))
-        keys, rows = keys[order], rows[order]
-        keep = np.ones(len(keys), dtype=bool)
-        keep[1:] = (keys[1:] != keys[:-1]) | (rows[1:] != rows[:-1])
-        keys, rows = keys[keep], rows[keep]
+    del word
+    nb = len(bi)
+    if 2 * cb + rb > 63:  # pragma: no cover - needs millions of distinct characters and rows
+        raise ValueError("corpus too large for the character index key layout")
+    # one int64 per posting: (rank1 << cb | rank2) << rb | row, built in place to keep memory low
+    comp = np.empty(nb + len(uni), dtype=np.int64)
+    head = comp[:nb]
+    head[:] = r[bi]
+    head <<= cb
+    head |= r[bi + 1]
+    head <<= rb
+    head |= row[bi]
+    del bi
+    tail = comp[nb:]
+    tail[:] = r[uni]
+    tail <<= cb + rb
+    tail |= row[uni]
+    del uni, r, row, head, tail
+    comp.sort()  # (np.unique hashes first in numpy 2: several times slower here)
+    keep = np.ones(len(comp), dtype=bool)
+    np.not_equal(comp[1:], comp[:-1], out=keep[1:])
+    comp = comp[keep]
+    del keep
+    rows = (comp & ((1 << rb) - 1)).astype(np.int32)
+    comp >>= rb
+    keys = comp
     if len(keys):
         starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
     else:

@@ -407,8 +407,6 @@ def _build(settings, store, index_dir: Path, manifest: dict | None, mode: str, r
 
     t = time.perf_counter()
     text, toff = fold_many([r[4] for r in rows])
-    chars = build_postings(text, toff)
-    chars["sends"] = np.fromiter((m.end() for m in SENTENCE_END.finditer(text)), dtype=np.int64)
     report.char_seconds = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -418,6 +416,11 @@ def _build(settings, store, index_dir: Path, manifest: dict | None, mode: str, r
     new_tok, new_lens = _tokenize(settings, [text[toff[i]:toff[i + 1] - 1] for i in todo.tolist()], vocab, progress)
     report.tokenize_seconds = time.perf_counter() - t
     report.paragraphs_indexed = len(todo)
+
+    t = time.perf_counter()  # after tokenising: forked tokenisers need not carry these arrays
+    chars = build_postings(text, toff)
+    chars["sends"] = np.fromiter((m.end() for m in SENTENCE_END.finditer(text)), dtype=np.int64)
+    report.char_seconds += time.perf_counter() - t
 
     t = time.perf_counter()
     lens = np.zeros(len(rows), dtype=np.int64)

@@ -17,7 +17,7 @@ from corpus.store import Store
 from indexer import keyword
 from indexer.analysis import fold, sentence_bounds
 from indexer.api import SearchRequest
-from indexer.charindex import fold_many, intersect_sorted
+from indexer.charindex import CharIndex, build_postings, fold_many, intersect_sorted
 from indexer.keyword import build_index, open_view, read_manifest
 from indexer.search import iter_hits, search, substring_scan
 from indexer.terms import get_tokenizer
@@ -56,6 +56,19 @@ def test_fold_many_equals_fold_and_keeps_offsets():
         got = joined[toff[i]:toff[i + 1] - 1]
         assert len(got) == len(t)
         assert got == fold(t).replace("\x00", " ")
+
+
+def test_postings_with_empty_texts_at_both_ends():
+    texts = ["", "要素保障", "", "保障有力", "", ""]
+    joined, toff = fold_many(texts)
+    p = build_postings(joined, toff)
+    ci = CharIndex(joined, toff, p["alpha"], p["ckeys"], p["ckoff"], p["crows"], int(p["cbits"][0]))
+    assert ci.rows_for("保障").tolist() == [1, 3]
+    assert ci.rows_for("要").tolist() == [1]
+    assert ci.rows_for("素保障").tolist() == [1]
+    assert ci.rows_for("保障有").tolist() == [3]
+    assert ci.rows_for("障保").tolist() == []
+    assert [ci.row_text(i) for i in range(len(texts))] == texts
 
 
 def test_intersect_sorted():
