@@ -6,18 +6,19 @@ inside a longer jieba word cannot be found, and overlapping search-mode tokens b
 
 Here every text goes through `fold()` first (traditional -> simplified, full-width -> half-width,
 lower case) which keeps the length, so offsets in the folded text are offsets in the original.
-Then two token streams, each with sequential positions:
+Then two views of it, each with sequential positions:
 
 - words: jieba precise-mode tokens (with the policy dictionary), punctuation and spaces dropped;
-  used for BM25 ranking and for "scattered" matches of a multi-word query.
-- chars: overlapping character bigrams of each run of word characters, plus the run's last
-  character alone ("要素保障" -> 要素 素保 保障 障). A phrase query over the bigrams finds every
-  occurrence of any substring of length >= 2 (100% exact-phrase recall, punctuation-insensitive
-  only *between* runs); a single character is a prefix query ("要*").
+  used for BM25 ranking and for "scattered" matches of a multi-word query (the keyword index keeps
+  their postings, see indexer.keyword).
+- characters: runs of word characters. The keyword index answers an exact phrase from postings of
+  the bigrams within runs and of single characters, checked against the folded text
+  (indexer.charindex): every occurrence of any substring (100% exact-phrase recall), runs of a
+  punctuated phrase separated by any punctuation (要素，保障 also finds 要素。保障).
 
-The indexer hands Whoosh pre-tokenised lists through `SeqPositions`/`SeqFrequency` formats (no
-Token objects per token: several times faster); the `*Tokenizer` classes expose the same streams
-as ordinary Whoosh analyzers (positions and character offsets) for anything that wants them.
+`char_terms`/`query_char_terms` and the Whoosh `SeqText`/`*Tokenizer` classes below describe the
+same streams for anything that wants them as Whoosh analyzers (positions and character offsets);
+the index itself no longer goes through Whoosh.
 """
 
 from __future__ import annotations

@@ -24,7 +24,6 @@ retries with the new one, and a view already open keeps working (its arrays are 
 memory-mapped, and a mapped file stays readable after unlinking).
 """
 
-
 from __future__ import annotations
 
 import json

@@ -2,14 +2,16 @@
 
 How a keyword query runs
 1. `indexer.query.parse` -> required clauses (each: alternatives joined by OR), exclusions, filters.
-2. Each term becomes a Whoosh query: its exact form is a phrase over the character-bigram field
-   (every occurrence of the substring, single characters by prefix); an unquoted term also matches
-   "scattered" (all its jieba words somewhere in the paragraph, scored BM25 over the word field).
+2. Each term is looked up in the keyword index (indexer.keyword, all numpy): its exact form in the
+   character index (every occurrence of the substring, single characters too, checked against the
+   folded text held in memory); an unquoted term also matches "scattered" (all its jieba words
+   somewhere in the paragraph, from the word postings). Clauses combine as sorted row arrays.
 3. Ranking tiers: paragraphs containing every term exactly (and, for several words, the words
    written together) come first, then exact-but-apart, then scattered; within a tier BM25, boosted
    when the document title or the heading paragraph itself carries a term; ties by newer date.
 4. Filters (title/site/type/unit/year/level) are checked against an in-memory table of document
-   fields; scope 同句 checks the sentence of each candidate against the stored text.
+   fields (once per document); scope 同句 checks each candidate's folded text in memory, using
+   the sentence ends the index precomputed (no SQLite reads).
 5. Reposts fold: the best-ranked paragraph of each near-duplicate cluster stands for it and lists
    the other places it appears (Hit.copies). Totals and facets count folded hits.
 Semantic and hybrid modes get candidates from indexer.semantic / indexer.hybrid and then share
