@@ -385,6 +385,7 @@ def _build(settings, store, index_dir: Path, manifest: dict | None, mode: str, r
         if not (added or changed or deleted):
             report.mode = "unchanged"
             report.paragraphs_total = manifest.get("paragraphs", 0)
+            _cleanup(index_dir, {gen})  # leftovers of a build that crashed since
             return report
         old = _load_for_update(index_dir, gen)
         stale_docs = set(changed) | set(deleted)

@@ -276,3 +276,57 @@ def test_tokeniser_pool_gives_the_same_index(tmp_path, monkeypatch):
         ra = search(inline, SearchRequest(query=q, fold=False, per_page=50))
         rb = search(pooled, SearchRequest(query=q, fold=False, per_page=50))
         assert ra.total == rb.total and [h.text for h in ra.hits] == [h.text for h in rb.hits]
+
+
+def test_searching_while_rebuilding_sees_a_whole_index(seeded):
+    import threading
+
+    want = search(seeded, SearchRequest(query="要素保障", fold=False)).total
+    errors: list[BaseException] = []
+
+    def rebuild():
+        try:
+            for _ in range(3):
+                build_index(seeded, rebuild=True)
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    t = threading.Thread(target=rebuild)
+    t.start()
+    seen = 0
+    while t.is_alive() or seen == 0:
+        assert search(seeded, SearchRequest(query="要素保障", fold=False)).total == want
+        seen += 1
+    t.join()
+    assert not errors
+    assert search(seeded, SearchRequest(query="要素保障", fold=False)).total == want
+
+
+def test_killed_build_leaves_a_searchable_index(tmp_path):
+    """A build killed at some point (SIGKILL, wherever it is) leaves the previous index or the new
+    one, never a broken one; the next build completes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    s = Settings(data_dir=tmp_path / "data", semantic=False)
+    ingest_paths(s, [SAMPLE])
+    build_index(s)
+    before = search(s, SearchRequest(query="项目", fold=False)).total
+    store = Store(s.db_path)
+    _add(store, _doc("新增", ["新增一个项目段落。"]), "new")
+    code = ("from corpus.settings import Settings; from indexer.keyword import build_index; "
+            f"build_index(Settings(data_dir=__import__('pathlib').Path({str(s.data_dir)!r}), semantic=False), "
+            "rebuild=True)")
+    for delay in (0.3, 0.9, 1.5):
+        proc = subprocess.Popen([sys.executable, "-c", code], cwd=os.path.dirname(os.path.dirname(__file__)))
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert search(s, SearchRequest(query="项目", fold=False)).total in (before, before + 1)
+    # the killed writer's lock is released with its process; leftovers are cleaned up
+    assert build_index(s).mode in ("update", "unchanged")
+    assert search(s, SearchRequest(query="项目", fold=False)).total == before + 1
+    assert not list(s.index_dir.glob(".*.tmp"))
