@@ -124,6 +124,24 @@ def run_scan(store: Store, phrases: list[str]) -> tuple[dict[str, int], list[flo
     return counts, times
 
 
+def _update_one(settings):
+    """Add a document, update the index, delete it, update again: the two reports."""
+    from corpus.models import Document, Paragraph
+
+    st = Store(settings.db_path)
+    doc = Document(title="增量测试", paragraphs=[Paragraph("增量更新的测试段落：要素保障跟着项目走。")])
+    with st.transaction():
+        raw = st.add_raw(sha256="bench-update", path="bench-update", format="text", encoding="utf-8",
+                         raw=doc.text, meta={})
+        doc_id = st.add_document(doc, raw_id=raw, part_index=0, content_hash="bench-update", file_path="bench-update")
+    added = build_index(settings)
+    with st.transaction():
+        st.delete_document(doc_id)
+    deleted = build_index(settings)
+    st.close()
+    return added, deleted
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", help="data dir to use (default: a temp dir)")
@@ -162,6 +180,9 @@ def main() -> None:
           f"{rep.char_seconds:.1f} s, word index {rep.word_seconds:.1f} s; load now {os.getloadavg()[0]:.2f}")
     rep2 = build_index(settings)
     print(f"re-index unchanged corpus: {rep2.seconds:.2f} s ({rep2.mode})")
+    rep3 = _update_one(settings)
+    print(f"incremental update, +1 document then -1: {rep3[0].seconds:.1f} s / {rep3[1].seconds:.1f} s "
+          f"({rep3[0].mode}, {rep3[1].mode})")
 
     ours = run_ours(settings)
     lat = [ms for *_, ms in ours]
