@@ -209,11 +209,19 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
     manifest = read_manifest(settings)
     if manifest:
         _check_model(settings, manifest)
-    emb = embedding.get_model(settings, precision=(manifest or {}).get("precision"))
-    if manifest and manifest.get("dim") != emb.dim:
-        raise ModelError(f"embedding index has dimension {manifest.get('dim')}, model gives {emb.dim}: "
-                         "rebuild with `corpus index --rebuild-semantic`")
-    embedding.set_threads(settings, "build")
+    precision = (manifest or {}).get("precision") or settings.quantize
+    emb = None  # loaded only when something needs embedding: an up-to-date index costs no model load
+
+    def model():
+        nonlocal emb
+        if emb is None:
+            emb = embedding.get_model(settings, precision=precision)
+            if manifest and manifest.get("dim") not in (None, emb.dim):
+                raise ModelError(f"embedding index has dimension {manifest.get('dim')}, model gives {emb.dim}: "
+                                 "rebuild with `corpus index --rebuild-semantic`")
+            embedding.set_threads(settings, "build")
+        return emb
+
     vdir.mkdir(parents=True, exist_ok=True)
     pending = vdir / "pending"
     pending.mkdir(exist_ok=True)
@@ -235,7 +243,7 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
     chunk_files = []
     for f in sorted(pending.glob("chunk-*.json")):
         meta = json.loads(f.read_text())
-        if meta.get("model") != settings.model or meta.get("precision") != emb.precision:
+        if meta.get("model") != settings.model or meta.get("precision") != precision:
             continue
         docs = {int(d): int(r) for d, r in meta["docs"]}
         if all(revs.get(d) == r for d, r in docs.items()):
@@ -250,7 +258,7 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
     doc_of_job: list[int] = []
     rows = list(store.iter_paragraph_rows(todo)) if todo else []
     texts = [r["text"] for r in rows]
-    counts = emb.count_tokens(texts) if texts else []
+    counts = model().count_tokens(texts) if texts else []
     for r, n in zip(rows, counts, strict=True):
         for a, b in split_windows(r["text"], n, emb.max_tokens, emb.count_tokens):
             jobs.append((r["id"], r["doc_id"], a, b, r["text"][a:b]))
@@ -274,7 +282,7 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
                 _save_npy(pending / f"{name}.vectors.npy", vecs.astype(np.float32))
                 _save_npy(pending / f"{name}.windows.npy",
                           np.array([p[:4] for p in part], dtype=np.int64).reshape(-1, 4))
-                _write_json(pending / f"{name}.json", {"model": settings.model, "precision": emb.precision,
+                _write_json(pending / f"{name}.json", {"model": settings.model, "precision": precision,
                                                        "docs": [[d, revs[d]] for d in docs]})
                 chunk_files.append(pending / f"{name}.json")
                 n_chunk += 1
@@ -301,9 +309,12 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
         parts_v.append(v[keep])
         parts_w.append(w[keep])
         embedded_docs.update({int(d): int(r) for d, r in meta["docs"] if int(d) in set(wanted.tolist())})
-    dim = emb.dim
-    V = np.concatenate(parts_v) if parts_v else np.zeros((0, dim), np.float32)
+    dim = emb.dim if emb is not None else (manifest or {}).get("dim")
+    max_tokens = emb.max_tokens if emb is not None else (manifest or {}).get("max_tokens")
+    V = np.concatenate(parts_v) if parts_v else np.zeros((0, dim or 0), np.float32)
     W = np.concatenate(parts_w) if parts_w else np.zeros((0, 4), np.int64)
+    if dim is None and len(V):  # resumed chunks only: the vectors say it
+        dim = int(V.shape[1])
     order = np.lexsort((W[:, 2], W[:, 0]))  # by paragraph, then window start
     V, W = V[order].astype(np.float32), W[order]
     docs_now = {d: revs[d] for d in reused_docs}
@@ -319,7 +330,7 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
         _save_npy(vdir / f"windows-{gen}.npy", W)
         _save_npy(vdir / f"docs-{gen}.npy", np.array(sorted(docs_now.items()), dtype=np.int64).reshape(-1, 2))
         new_manifest = {
-            "model": settings.model, "dim": dim, "precision": emb.precision, "max_tokens": emb.max_tokens,
+            "model": settings.model, "dim": dim, "precision": precision, "max_tokens": max_tokens,
             "prompts": {"query": embedding.QUERY_PROMPT, "passage": embedding.PASSAGE_PROMPT},
             "generation": gen, "windows": int(len(W)), "paragraphs": int(len(np.unique(W[:, 0]))) if len(W) else 0,
             "documents": len(docs_now), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -337,7 +348,7 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
         "embedded": embedded_paras, "windows_embedded": len(jobs), "reused": 0,
         "deleted": len(deleted), "seconds": round(seconds, 2), "embed_seconds": round(embed_seconds, 2),
         "paragraphs_per_s": round(embedded_paras / embed_seconds, 1) if embed_seconds > 0 and embedded_paras else 0.0,
-        "resumed_documents": len(done), "model": settings.model, "precision": emb.precision,
+        "resumed_documents": len(done), "model": settings.model, "precision": precision,
         "windows": int(len(W)), "paragraphs": int(len(np.unique(W[:, 0]))) if len(W) else 0,
     }
     figures["reused"] = max(0, figures["paragraphs"] - embedded_paras)  # paragraphs whose vectors were kept
