@@ -75,8 +75,60 @@ class DocInfo:
     date_rank: int = 0  # position in newest-first date order (undated last)
 
 
+@dataclass
+class DocArrays:
+    """The document table as arrays (sorted ids) and value groups: filters and date order for
+    thousands of matched documents without a Python call per document."""
+
+    ids: np.ndarray
+    year: np.ndarray  # -1: unknown
+    date_rank: np.ndarray
+    ftitle: list[str]
+    groups: dict[str, dict[str, np.ndarray]]  # filter key -> folded value -> positions in ids
+
+    @classmethod
+    def of(cls, table: dict[int, DocInfo]) -> DocArrays:
+        ds = [table[i] for i in sorted(table)]
+        groups: dict[str, dict[str, list[int]]] = {k: {} for k in ("title", "site", "type", "unit", "level")}
+        for i, d in enumerate(ds):
+            for key, value in (("title", d.ftitle), ("site", fold(d.site or "")), ("type", fold(d.doc_type or "")),
+                               ("unit", fold(d.unit or "")), ("level", d.level)):
+                groups[key].setdefault(value, []).append(i)
+        return cls(
+            ids=np.array([d.id for d in ds], dtype=np.int64),
+            year=np.array([d.year if d.year is not None else -1 for d in ds], dtype=np.int64),
+            date_rank=np.array([d.date_rank for d in ds], dtype=np.int64),
+            ftitle=[d.ftitle for d in ds],
+            groups={k: {v: np.array(ix, dtype=np.int64) for v, ix in g.items()} for k, g in groups.items()},
+        )
+
+    def allowed(self, q: Query) -> np.ndarray | None:
+        """Which documents pass the query's filters (the same rules as `_filter_fn`), or None."""
+        if not q.filters:
+            return None
+        mask = np.ones(len(self.ids), dtype=bool)
+        for key, values in q.filters.items():
+            m = np.zeros(len(self.ids), dtype=bool)
+            if key == "year":
+                known = self.year >= 0
+                for lo, hi in (parse_year(v) for v in values):
+                    m |= known & (self.year >= lo) & (self.year <= hi)
+            elif key == "level":
+                for v in set(values):
+                    if v in self.groups["level"]:
+                        m[self.groups["level"][v]] = True
+            else:
+                needles = [fold(v).strip() for v in values]
+                for value, ix in self.groups[key].items():
+                    if any(x in value for x in needles):
+                        m[ix] = True
+            mask &= m
+        return mask
+
+
 _stores: dict[str, Store] = {}
-_docs: dict[str, tuple[tuple, dict[int, DocInfo]]] = {}
+_docs: dict[str, tuple[tuple, dict[int, DocInfo], DocArrays]] = {}
+_seen: dict[int, tuple[object, int, tuple]] = {}  # id(connection) -> (connection, data_version, signature)
 _state_lock = threading.Lock()
 
 
@@ -89,27 +141,41 @@ def _store(settings) -> Store:
     return st
 
 
+def _doc_state(store: Store) -> tuple[dict[int, DocInfo], DocArrays]:
+    """Document fields by id (and as arrays), reloaded only when the documents table changed.
+
+    `PRAGMA data_version` (microseconds; it changes when another connection commits) decides
+    whether the table signature (a scan of the documents table, ~2 ms) must be read again."""
+    key = str(store.path)
+    conn = store.db
+    version = conn.execute("PRAGMA data_version").fetchone()[0]
+    cached = _docs.get(key)
+    seen = _seen.get(id(conn))
+    if cached and seen and seen[0] is conn and seen[1] == version and seen[2] == cached[0]:
+        return cached[1], cached[2]
+    sig = tuple(conn.execute("SELECT count(*), max(id), max(updated_at) FROM documents").fetchone())
+    if not (cached and cached[0] == sig):
+        with _state_lock:
+            table = {}
+            for d in store.iter_documents():
+                table[d["id"]] = DocInfo(
+                    id=d["id"], title=d["title"] or "", ftitle=fold(d["title"] or ""), site=d["site"], url=d["url"],
+                    date=d["date"], year=d["year"], unit=d["unit"], doc_type=d["doc_type"],
+                    truncated=d["truncated"], level=unit_level(d["unit"]),
+                )
+            order = sorted({d.date or "" for d in table.values()}, key=_neg_date)
+            ranks = {v: i for i, v in enumerate(order)}
+            for d in table.values():
+                d.date_rank = ranks[d.date or ""]
+            cached = (sig, table, DocArrays.of(table))
+            _docs[key] = cached
+    _seen[id(conn)] = (conn, version, sig)
+    return cached[1], cached[2]
+
+
 def _doc_table(settings, store: Store) -> dict[int, DocInfo]:
     """Document fields by id, reloaded only when the documents table changed."""
-    key = str(store.path)
-    sig = tuple(store.db.execute("SELECT count(*), max(id), max(updated_at) FROM documents").fetchone())
-    cached = _docs.get(key)
-    if cached and cached[0] == sig:
-        return cached[1]
-    with _state_lock:
-        table = {}
-        for d in store.iter_documents():
-            table[d["id"]] = DocInfo(
-                id=d["id"], title=d["title"] or "", ftitle=fold(d["title"] or ""), site=d["site"], url=d["url"],
-                date=d["date"], year=d["year"], unit=d["unit"], doc_type=d["doc_type"], truncated=d["truncated"],
-                level=unit_level(d["unit"]),
-            )
-        order = sorted({d.date or "" for d in table.values()}, key=_neg_date)
-        ranks = {v: i for i, v in enumerate(order)}
-        for d in table.values():
-            d.date_rank = ranks[d.date or ""]
-        _docs[key] = (sig, table)
-        return table
+    return _doc_state(store)[0]
 
 
 def default_mode(settings) -> str:
@@ -340,7 +406,7 @@ def _keyword_ranked(settings, q: Query, scope: str, store: Store, docs: dict[int
     if not len(matched):
         return []
     rows = np.asarray(matched, dtype=np.int64)
-    # documents: filters, title boost, date order (per distinct document, not per paragraph)
+    # documents: filters, title boost, date order (per distinct document, vectorised)
     didx = view.docidx[rows]
     present = np.zeros(len(view.doc_ids), dtype=bool)
     present[didx] = True
@@ -348,18 +414,21 @@ def _keyword_ranked(settings, q: Query, scope: str, store: Store, docs: dict[int
     slot = np.zeros(len(view.doc_ids), dtype=np.int64)
     slot[uidx] = np.arange(len(uidx))
     udocs, inv = view.doc_ids[uidx], slot[didx]
+    arr = _doc_state(store)[1]
+    pos = np.searchsorted(arr.ids, udocs)
+    pos[pos >= len(arr.ids)] = 0
+    ok = (arr.ids[pos] == udocs) if len(arr.ids) else np.zeros(len(udocs), dtype=bool)
+    if keep is not None:
+        allowed = arr.allowed(q)
+        if allowed is not None:
+            ok &= allowed[pos]
     terms_f = [t.folded for t in q.positive_terms]
-    ok = np.zeros(len(udocs), dtype=bool)
+    ftitle = arr.ftitle
     tboost = np.ones(len(udocs), dtype=np.float64)
-    drank = np.zeros(len(udocs), dtype=np.int64)
-    for i, doc_id in enumerate(udocs.tolist()):
-        d = docs.get(doc_id)
-        if d is None or (keep is not None and not keep(d)):
-            continue
-        ok[i] = True
-        if any(t in d.ftitle for t in terms_f):
-            tboost[i] = TITLE_BOOST
-        drank[i] = d.date_rank
+    ok_pos = np.flatnonzero(ok)
+    tb = [any(t in ftitle[p] for t in terms_f) for p in pos[ok_pos].tolist()]
+    tboost[ok_pos[np.asarray(tb, dtype=bool)]] = TITLE_BOOST
+    drank = arr.date_rank[pos]
     sel = ok[inv]
     rows, inv = rows[sel], inv[sel]
     if not len(rows):
