@@ -315,6 +315,30 @@ def _sentence_checker(q: Query, tokenizer, text: str):
                 return False
         return text[lo] not in _CLOSERS and SENTENCE_END.search(text, lo, hi) is None
 
+    simple = all(not fine or fine == [exact] for alts in clauses for exact, fine in alts)
+    needles = [list(dict.fromkeys(exact for exact, _ in alts)) for alts in clauses]
+    first, rest = needles[0], needles[1:]
+
+    def check_simple(start: int, end: int, ends: list[int]) -> bool:
+        # each clause is "any of these substrings": walk the sentences holding the first clause
+        for needle in first:
+            n = len(needle)
+            i = find(needle, start, end)
+            while i >= 0:
+                k = bisect_right(ends, i)
+                s0 = ends[k - 1] if k else start
+                e0 = ends[k] if k < len(ends) else end
+                if i + n <= e0:
+                    if all(any(find(x, s0, e0) >= 0 for x in alts) for alts in rest):
+                        return True
+                    i = find(needle, e0, end)  # the rest of this sentence cannot do better
+                else:
+                    i = find(needle, i + 1, end)
+        return False
+
+    if simple:
+        return check_simple
+
     def check(start: int, end: int, ends: list[int]) -> bool:
         if not ends:  # a single sentence
             return same_paragraph(start, end)

@@ -158,7 +158,9 @@ def _brute_sentence(settings, query: str) -> set[int]:
     return out
 
 
-@pytest.mark.parametrize("query", ["项目 资金", "要素 保障", '"项目" "建设"', "发展 OR 改革 企业", "招商 引资 项目"])
+@pytest.mark.parametrize("query", ["项目 资金", "要素 保障", '"项目" "建设"', "发展 OR 改革 企业", "招商 引资 项目",
+                                   "要素保障 资金", "重点项目 资金", "乡村振兴 产业", "项目建设 资金",
+                                   "高质量发展 企业", "营商环境 OR 招商引资 项目"])
 def test_same_sentence_equals_brute_force(seeded, query):
     truth = _brute_sentence(seeded, query)
     assert ids(seeded, query, scope="sentence") == truth
