@@ -519,9 +519,9 @@ class IndexView:
         self.wtf = arr("wtf", True)
         self.doc_ids, self.docidx = np.unique(self.docid, return_inverse=True)  # row -> index into doc_ids
         self.sent_ends = arr("sends")  # where each sentence ends in chars.text (analysis.SENTENCE_END)
-        self.dl = arr("dl").astype(np.float64)
+        self.dl = _quantised_lengths(arr("dl"))
         self.n = len(self.pid)
-        self.avgdl = float(self.dl.mean()) if self.n else 1.0
+        self.avgdl = float(np.mean(arr("dl"))) if self.n else 1.0  # (Whoosh: exact total / count)
 
     def refresh(self) -> None:
         """Kept for callers of the Whoosh era: a view never changes; open_view swaps views."""
@@ -559,6 +559,21 @@ class IndexView:
     def row_text(self, row: int) -> str:
         """The folded text of a row (same length as the stored text)."""
         return self.chars.row_text(row)
+
+
+def _quantised_lengths(dl: np.ndarray) -> np.ndarray:
+    """Paragraph lengths as Whoosh stored them (one byte each, coarser for long paragraphs), so
+    BM25 ranks exactly as the Whoosh word field did; exact lengths if Whoosh is not installed."""
+    dl = np.asarray(dl)
+    try:
+        from whoosh.util.numeric import byte_to_length, length_to_byte
+    except ImportError:  # pragma: no cover
+        return dl.astype(np.float64)
+    if not len(dl):
+        return dl.astype(np.float64)
+    u, inv = np.unique(dl, return_inverse=True)
+    q = np.array([byte_to_length(length_to_byte(int(x))) for x in u.tolist()], dtype=np.float64)
+    return q[inv]
 
 
 _views: dict[str, IndexView] = {}
