@@ -332,3 +332,34 @@ def test_killed_build_leaves_a_searchable_index(tmp_path):
     assert build_index(s).mode in ("update", "unchanged")
     assert search(s, SearchRequest(query="项目", fold=False)).total == before + 1
     assert not list(s.index_dir.glob(".*.tmp"))
+
+
+def test_bm25_equals_whoosh_scoring_of_the_same_words(seeded):
+    """The word postings score as the Whoosh word field did (BM25F, one-byte field lengths), so
+    ranking within a tier is unchanged by leaving Whoosh."""
+    from whoosh import index as windex
+    from whoosh.columns import NumericColumn
+    from whoosh.fields import COLUMN, Schema
+    from whoosh.query import Or, Term
+
+    from indexer.analysis import JiebaTokenizer, SeqText, word_terms
+
+    view = open_view(seeded)
+    tk = get_tokenizer(seeded)
+    d = seeded.data_dir / "whoosh-check"
+    d.mkdir()
+    ix = windex.create_in(str(d), Schema(row=COLUMN(NumericColumn("i")),
+                                         content=SeqText(JiebaTokenizer(), phrase=False)))
+    w = ix.writer()
+    for row in range(view.n):
+        w.add_document(row=row, content=word_terms(view.row_text(row), tk))
+    w.commit()
+    with ix.searcher() as s:
+        rows_col = list(s.reader().column_reader("row"))
+        for words in (["项目"], ["要素", "保障"], ["高质量", "发展", "项目"]):
+            got = s.search(Or([Term("content", x) for x in words]), limit=None)
+            theirs = {rows_col[dn]: sc for sc, dn in got.top_n}
+            rows = np.array(sorted(theirs), dtype=np.int64)
+            assert len(rows) > 3
+            ours = view.bm25(words, rows)
+            assert np.allclose(ours, [theirs[r] for r in rows.tolist()], rtol=1e-9)
