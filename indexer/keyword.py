@@ -252,12 +252,18 @@ def _tokenize(settings, texts: list[str], vocab: dict[str, int], progress: bool)
             bar.update(n)
 
     try:
+        pool = None
         if workers > 1 and len(texts) >= POOL_MIN:
             import multiprocessing as mp
 
             method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
             get_tokenizer(settings)  # loaded once here: forked workers inherit it
-            with mp.get_context(method).Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
+            try:
+                pool = mp.get_context(method).Pool(workers, initializer=_init_worker, initargs=(settings,))
+            except OSError as e:  # e.g. no POSIX semaphores in a sandbox: tokenise here
+                log.warning("no tokeniser processes (%s): tokenising in one process", e)
+        if pool is not None:
+            with pool:
                 for chunk, result in zip(chunks, pool.imap(_tokenize_chunk, chunks), strict=True):
                     consume(result, len(chunk))
         else:
