@@ -35,7 +35,7 @@ from corpus.errors import QueryError
 from corpus.store import Store
 
 from . import analysis
-from .analysis import RUN, SENTENCE_END, fold
+from .analysis import RUN, SENTENCE_END, fold, sentence_bounds
 from .api import MODES, SCOPES, Copy, Hit, SearchRequest, SearchResult, Span
 from .facets import unit_level
 from .keyword import IndexView, open_view
@@ -641,9 +641,29 @@ def _make_hits(settings, store: Store, docs, q: Query, cands: list[Cand], start_
             title=d.title, site=d.site, url=d.url, date=d.date, year=d.year, unit=d.unit, doc_type=d.doc_type,
             truncated=bool(d.truncated), section=json.loads(r["section"] or "[]"), kind=r["kind"],
             score=round(c.score, 4), rank=start_rank + i, cluster_id=r["cluster_id"], copies=copies,
-            best_sentence=c.best_sentence,
+            best_sentence=_best_sentence(text, c.best_sentence, q),
         ))
     return hits
+
+
+def _best_sentence(text: str, window: str | None, q: Query) -> str | None:
+    """The sentence to show for a semantic match, or None when it would only repeat the paragraph.
+
+    The embedding index scores windows of up to a few sentences; within the best window the
+    sentence sharing most character pairs with the query is shown (the window's first sentence
+    when none does). A window that is (nearly) the whole paragraph and one sentence long adds
+    nothing to the card, so it is dropped.
+    """
+    if not window:
+        return None
+    f = fold(window)
+    bounds = [(a, b) for a, b in sentence_bounds(f) if f[a:b].strip()]
+    if len(bounds) <= 1:
+        return window.strip() if len(window) < 0.9 * len(text) else None
+    pairs = {t.folded[i:i + 2] for t in q.positive_terms for i in range(max(1, len(t.folded) - 1))}
+    best = max(bounds, key=lambda ab: (sum(1 for pr in pairs if pr and pr in f[ab[0]:ab[1]]), -ab[0]))
+    sentence = window[best[0]:best[1]].strip()
+    return sentence if len(sentence) < 0.9 * len(text) else None
 
 
 def _validate(request: SearchRequest) -> None:
