@@ -158,16 +158,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="/tmp/corpus-eval", help="data directory for the evaluation corpus")
     ap.add_argument("--per-query", action="store_true", help="print nDCG@10/Recall@20 per query")
-    ap.add_argument("--quantize", default=None, help="int8 or fp32 (default: the settings default)")
+    ap.add_argument("--quantize", default=None, help="int8 or fp32 for a new embedding index (default: settings)")
+    ap.add_argument("--backend", default=None, help="auto, onnx or torch for a new embedding index (default: settings)")
     ap.add_argument("--fusion-grid", action="store_true", help="also try other fusion constants and weights")
     args = ap.parse_args()
 
     from corpus.settings import Settings
 
     spec = json.loads(TOPICS.read_text(encoding="utf-8"))
-    settings = Settings.from_env(data_dir=args.data, quantize=args.quantize)
+    settings = Settings.from_env(data_dir=args.data, quantize=args.quantize, embed_backend=args.backend)
     prepare(settings, spec, progress=sys.stderr.isatty())
-    print(f"{len(spec['queries'])} queries, corpus {args.data} ({settings.model}, {settings.quantize})")
+    from indexer.semantic import index_info
+
+    info = index_info(settings) or {}
+    print(f"{len(spec['queries'])} queries, corpus {args.data} ({settings.model}, vectors "
+          f"{info.get('variant', 'none')}), load {os.getloadavg()[0]:.2f}")
     totals = evaluate(settings, spec, per_query=args.per_query)
     print(f"{'mode':<10}{'nDCG@10':>10}{'Recall@20':>12}")
     for m, t in totals.items():

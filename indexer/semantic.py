@@ -207,15 +207,30 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
     if rebuild:
         drop_embeddings(settings)
     manifest = read_manifest(settings)
+    notice = None
     if manifest:
         _check_model(settings, manifest)
-    precision = (manifest or {}).get("precision") or settings.quantize
+        # The index keeps the backend and precision it was built with: vectors of two variants are never
+        # mixed (int8 and fp32 agree at cosine ~0.98, close but not the same). Switching takes a rebuild.
+        precision, backend = index_variant(manifest)
+        wanted = embedding.configured_variant(settings)
+        if (backend, precision) != wanted:
+            notice = (f"embedding index was built with {backend}-{precision}, settings ask for "
+                      f"{wanted[0]}-{wanted[1]}: keeping {backend}-{precision} so vectors are not mixed; "
+                      "run `corpus index --rebuild-semantic` to switch")
+            log.warning("%s", notice)
+    else:
+        precision, backend = settings.quantize, None  # None: settings.embed_backend ("auto": ONNX if it can)
+    chunk_backend = backend or embedding.configured_variant(settings)[0]
     emb = None  # loaded only when something needs embedding: an up-to-date index costs no model load
 
     def model():
         nonlocal emb
         if emb is None:
-            emb = embedding.get_model(settings, precision=precision)
+            emb = embedding.get_model(settings, precision=precision, backend=backend)
+            if chunk_files and emb.backend != chunk_backend:
+                raise ModelError(f"an interrupted build left vectors made with {chunk_backend}-{precision}, but "
+                                 f"{emb.variant} loaded now: run `corpus index --rebuild-semantic`")
             if manifest and manifest.get("dim") not in (None, emb.dim):
                 raise ModelError(f"embedding index has dimension {manifest.get('dim')}, model gives {emb.dim}: "
                                  "rebuild with `corpus index --rebuild-semantic`")
@@ -243,7 +258,8 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
     chunk_files = []
     for f in sorted(pending.glob("chunk-*.json")):
         meta = json.loads(f.read_text())
-        if meta.get("model") != settings.model or meta.get("precision") != precision:
+        if (meta.get("model") != settings.model or meta.get("precision") != precision
+                or meta.get("backend", "torch") != chunk_backend):
             continue
         docs = {int(d): int(r) for d, r in meta["docs"]}
         if all(revs.get(d) == r for d, r in docs.items()):
@@ -283,7 +299,7 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
                 _save_npy(pending / f"{name}.windows.npy",
                           np.array([p[:4] for p in part], dtype=np.int64).reshape(-1, 4))
                 _write_json(pending / f"{name}.json", {"model": settings.model, "precision": precision,
-                                                       "docs": [[d, revs[d]] for d in docs]})
+                                                       "backend": emb.backend, "docs": [[d, revs[d]] for d in docs]})
                 chunk_files.append(pending / f"{name}.json")
                 n_chunk += 1
                 bar.update(j - i)
@@ -311,6 +327,7 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
         embedded_docs.update({int(d): int(r) for d, r in meta["docs"] if int(d) in set(wanted.tolist())})
     dim = emb.dim if emb is not None else (manifest or {}).get("dim")
     max_tokens = emb.max_tokens if emb is not None else (manifest or {}).get("max_tokens")
+    backend = emb.backend if emb is not None else (backend or chunk_backend)
     V = np.concatenate(parts_v) if parts_v else np.zeros((0, dim or 0), np.float32)
     W = np.concatenate(parts_w) if parts_w else np.zeros((0, 4), np.int64)
     if dim is None and len(V):  # resumed chunks only: the vectors say it
@@ -330,7 +347,8 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
         _save_npy(vdir / f"windows-{gen}.npy", W)
         _save_npy(vdir / f"docs-{gen}.npy", np.array(sorted(docs_now.items()), dtype=np.int64).reshape(-1, 2))
         new_manifest = {
-            "model": settings.model, "dim": dim, "precision": precision, "max_tokens": max_tokens,
+            "model": settings.model, "dim": dim, "precision": precision, "backend": backend,
+            "variant": f"{backend}-{precision}", "max_tokens": max_tokens,
             "prompts": {"query": embedding.QUERY_PROMPT, "passage": embedding.PASSAGE_PROMPT},
             "generation": gen, "windows": int(len(W)), "paragraphs": int(len(np.unique(W[:, 0]))) if len(W) else 0,
             "documents": len(docs_now), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -348,10 +366,12 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
         "embedded": embedded_paras, "windows_embedded": len(jobs), "reused": 0,
         "deleted": len(deleted), "seconds": round(seconds, 2), "embed_seconds": round(embed_seconds, 2),
         "paragraphs_per_s": round(embedded_paras / embed_seconds, 1) if embed_seconds > 0 and embedded_paras else 0.0,
-        "resumed_documents": len(done), "model": settings.model, "precision": precision,
+        "resumed_documents": len(done), "model": settings.model, "precision": precision, "backend": backend,
         "windows": int(len(W)), "paragraphs": int(len(np.unique(W[:, 0]))) if len(W) else 0,
     }
     figures["reused"] = max(0, figures["paragraphs"] - embedded_paras)  # paragraphs whose vectors were kept
+    if notice:
+        figures["notice"] = notice
     log.info("embeddings: %s", figures)
     return figures
 
@@ -399,16 +419,30 @@ _query_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def embed_query(settings, query: str, precision: str | None = None) -> np.ndarray:
-    """The query's vector, cached (LRU): drafters page through and refine the same queries."""
+def index_variant(manifest: dict) -> tuple[str, str]:
+    """(precision, backend) an index was built with; indexes from before backends were recorded are torch."""
+    return manifest.get("precision") or "int8", manifest.get("backend") or "torch"
+
+
+def embed_query(settings, query: str, precision: str | None = None, backend: str | None = None) -> np.ndarray:
+    """The query's vector, cached (LRU): drafters page through and refine the same queries.
+
+    Embedded with the index's backend and precision; if that backend cannot load here (an ONNX index,
+    onnxruntime missing) the torch model of the same precision answers, logged (cosine ~0.98-1.0)."""
     precision = precision or settings.quantize
-    key = (settings.model, precision, query)
+    key = (settings.model, precision, backend, query)
     with _cache_lock:
         v = _query_cache.get(key)
         if v is not None:
             _query_cache.move_to_end(key)
             return v
-    emb = embedding.get_model(settings, precision=precision)
+    try:
+        emb = embedding.get_model(settings, precision=precision, backend=backend)
+    except ModelError as e:
+        if backend != "onnx":
+            raise
+        log.warning("index built with ONNX, which cannot load here (%s): queries use torch %s", e, precision)
+        emb = embedding.get_model(settings, precision=precision, backend="torch")
     embedding.set_threads(settings, "query")
     v = emb.encode_queries([query])[0]
     with _cache_lock:
@@ -445,7 +479,8 @@ def _top_paragraphs(idx: _Index, scores: np.ndarray, k: int, exclude=None) -> li
 def semantic_search(settings, query: str, k: int) -> list[tuple[int, float, str]]:
     """Paragraphs nearest to the query: [(paragraph_id, score, best-matching window text)], best first."""
     idx = _open_index(settings)
-    q = embed_query(settings, query, precision=idx.manifest.get("precision"))
+    precision, backend = index_variant(idx.manifest)
+    q = embed_query(settings, query, precision=precision, backend=backend)
     scores = np.asarray(idx.vectors @ q)
     hits = _top_paragraphs(idx, scores, k)
     return _with_text(settings, idx, hits)
@@ -544,4 +579,7 @@ def index_info(settings) -> dict | None:
     m = read_manifest(settings)
     if m is None:
         return None
-    return {**m, "path": str(settings.vectors_dir)}
+    precision, backend = index_variant(m)
+    wanted = "-".join(embedding.configured_variant(settings))
+    return {**m, "backend": backend, "variant": f"{backend}-{precision}", "configured_variant": wanted,
+            "path": str(settings.vectors_dir)}
