@@ -48,6 +48,10 @@ log = logging.getLogger(__name__)
 
 SEMANTIC_CANDIDATES = 500
 HYBRID_KEYWORD = 500
+# In hybrid mode the topic neighbours join the keyword hits; more than a few pages of them only
+# inflates the total a drafter sees ("114 hits" for a phrase 5 paragraphs contain). With a filter
+# more are fetched, since the filter drops some after retrieval.
+HYBRID_SEMANTIC = 100
 MAX_PER_PAGE = 200
 MAX_COPIES = 50
 TITLE_BOOST = 1.5
@@ -493,10 +497,11 @@ def _pid_info(store: Store, pids: list[int]) -> dict[int, tuple[int, int]]:
     return out
 
 
-def _semantic_ranked(settings, q: Query, store, docs, keep, query_text: str) -> list[Cand]:
+def _semantic_ranked(settings, q: Query, store, docs, keep, query_text: str,
+                     k: int = SEMANTIC_CANDIDATES) -> list[Cand]:
     from .semantic import semantic_search
 
-    found = semantic_search(settings, query_text, SEMANTIC_CANDIDATES)
+    found = semantic_search(settings, query_text, k)
     info = _pid_info(store, [p for p, _, _ in found])
     out = []
     texts = _texts(store, [p for p, _, _ in found]) if q.excluded else {}
@@ -534,7 +539,8 @@ def _ranked(settings, q: Query, request: SearchRequest, store, docs) -> tuple[li
     from .hybrid import fuse
 
     kw = _keyword_ranked(settings, q, request.scope, store, docs, keep)
-    sem = _semantic_ranked(settings, q, store, docs, keep, _semantic_text(q))
+    sem = _semantic_ranked(settings, q, store, docs, keep, _semantic_text(q),
+                           SEMANTIC_CANDIDATES if keep is not None else HYBRID_SEMANTIC)
     head = kw[:HYBRID_KEYWORD]
     by_pid = {c.pid: c for c in head}
     for c in sem:
