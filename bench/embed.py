@@ -1,21 +1,26 @@
-"""Embedding speed: throughput fp32 vs int8, their agreement, full-build estimate, hybrid query latency.
+"""Embedding speed: throughput of each backend/precision vs torch fp32, their agreement, full-build estimate.
 
-    .venv/bin/python bench/embed.py [--sample 2000] [--full] [--latency-data /tmp/corpus-eval]
+    .venv/bin/python bench/embed.py [--sample 2000] [--reps 2] [--variants torch-fp32,torch-int8,onnx-fp32,onnx-int8]
+                                    [--full] [--latency-data /tmp/corpus-eval]
 
 - Throughput: paragraphs/s embedding a random sample of real paragraphs of ../shared/data/text
-  (cleaned by the real ingest pipeline into --data), fp32 and torch dynamic int8, all cores.
-- Agreement: cosine int8 vs fp32 per paragraph, and top-10 overlap for the evaluation queries.
-- Full build: estimated from the sample's windows/s; `--full` really embeds the whole corpus
-  (about 114k paragraphs: a quarter of an hour on 2 cores; do not run it on a busy shared machine).
-- Latency: hybrid search p50/p95 over the evaluation queries on --latency-data (see
-  bench/eval_search.py, which builds that corpus), first call per query (query embedding
-  included) and repeated (query vector cached).
+  (cleaned by the real ingest pipeline into --data), cut into the index's windows, all cores. The
+  variants run interleaved, --reps rounds, in one process, so a busy shared machine affects them
+  alike; the load average is printed with every figure. Compare figures of one run only.
+- Agreement: cosine of each variant to torch fp32 per window, and top-10 overlap of the evaluation
+  queries over the sample (each variant's own query vectors).
+- Full build: estimated from the sample's paragraphs/s for every variant; `--full` really embeds the
+  whole corpus with the default variant (about 121k paragraphs; do not run it on a busy shared machine).
+- Ranking quality on the evaluation set (nDCG@10, Recall@20) is bench/eval_search.py's job.
+- Latency: hybrid search p50/p95 over the evaluation queries on --latency-data, first call per query
+  (query embedding included) and repeated (query vector cached).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -53,13 +58,20 @@ def windows_of(emb, texts: list[str]) -> list[str]:
     return out
 
 
-def throughput(settings, texts: list[str], precision: str, batch: int) -> tuple[float, float, np.ndarray]:
+def embedder(settings, variant: str):
     from indexer import embedding
 
-    emb = embedding.get_model(settings, precision=precision)
+    backend, precision = variant.split("-")
+    emb = embedding.get_model(settings, precision=precision, backend=backend)
+    if emb.variant != variant:
+        raise SystemExit(f"{variant} unavailable here (got {emb.variant}): is onnxruntime installed?")
+    return emb
+
+
+def throughput(settings, emb, texts: list[str], wins: list[str], batch: int) -> tuple[float, float, np.ndarray]:
+    from indexer import embedding
+
     embedding.set_threads(settings, "build")
-    emb.encode_passages(texts[:64], batch_size=batch)  # warm up
-    wins = windows_of(emb, texts)
     t = time.perf_counter()
     vecs = emb.encode_passages(wins, batch_size=batch)
     dt = time.perf_counter() - t
@@ -74,6 +86,9 @@ def main() -> None:
     ap.add_argument("--full", action="store_true", help="really build the embedding index of the whole corpus")
     ap.add_argument("--latency-data", default="/tmp/corpus-eval", help="an indexed corpus for query latency")
     ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument("--reps", type=int, default=2, help="interleaved rounds per variant (median reported)")
+    ap.add_argument("--variants", default="torch-fp32,torch-int8,onnx-fp32,onnx-int8",
+                    help="backend-precision pairs to compare with torch fp32")
     args = ap.parse_args()
     progress = sys.stderr.isatty()
 
@@ -84,22 +99,44 @@ def main() -> None:
     print(f"corpus: {len(texts_all)} paragraphs, mean {chars / max(1, len(texts_all)):.0f} chars")
 
     if not args.skip_throughput:
+        from indexer import embedding
+
         rnd = random.Random(0)
         sample = rnd.sample(texts_all, min(args.sample, len(texts_all)))
-        print(f"sample: {len(sample)} paragraphs, mean {sum(map(len, sample)) / len(sample):.0f} chars, "
-              f"batch {args.batch}, length-sorted, torch threads = all cores")
-        res = {}
-        for precision in ("fp32", "int8"):
-            pps, wps, vecs = throughput(settings, sample, precision, args.batch)
-            res[precision] = (pps, wps, vecs)
-            print(f"  {precision}: {pps:6.1f} paragraphs/s ({wps:.1f} windows/s)")
-        cos = np.sum(res["fp32"][2] * res["int8"][2], axis=1)
-        print(f"  int8 vs fp32 cosine per window: mean {cos.mean():.4f}, min {cos.min():.4f}")
-        _ranking_agreement(settings, res["fp32"][2], res["int8"][2])
-        best = max(res, key=lambda p: res[p][0])
-        est = len(texts_all) / res[best][0]
-        print(f"full build estimate ({best}): {len(texts_all)} paragraphs / {res[best][0]:.0f} per s "
-              f"= {est / 60:.1f} min")
+        variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+        if "torch-fp32" not in variants:
+            variants.insert(0, "torch-fp32")
+        embs = {v: embedder(settings, v) for v in variants}
+        wins = windows_of(embs["torch-fp32"], sample)
+        for emb in embs.values():  # warm up (ONNX sessions, torch quantised kernels)
+            embedding.set_threads(settings, "build")
+            emb.encode_passages(wins[:64], batch_size=args.batch)
+        default = embedding.get_model(settings).variant
+        print(f"sample: {len(sample)} paragraphs ({len(wins)} windows), mean {sum(map(len, sample)) / len(sample):.0f} "
+              f"chars, batch {args.batch}, length-sorted, threads = all cores ({os.cpu_count()}); "
+              f"load {_load()}; default variant here: {default}")
+        res: dict[str, list[float]] = {v: [] for v in variants}
+        vecs: dict[str, np.ndarray] = {}
+        for rnd_i in range(args.reps):
+            for v in variants:
+                pps, wps, vecs[v] = throughput(settings, embs[v], sample, wins, args.batch)
+                res[v].append(pps)
+                print(f"  round {rnd_i + 1} {v:<11} {pps:6.1f} paragraphs/s ({wps:.1f} windows/s)  load {_load()}",
+                      flush=True)
+        qvecs = _query_vectors(embs)
+        print(f"{'variant':<12}{'paragraphs/s':>13}{'x fp32':>8}{'cos mean':>10}{'cos min':>9}{'top10':>7}"
+              f"{'full build':>12}")
+        base = statistics.median(res["torch-fp32"])
+        for v in variants:
+            pps = statistics.median(res[v])
+            cos = np.sum(vecs[v] * vecs["torch-fp32"], axis=1)
+            overlap = _overlap(vecs["torch-fp32"], qvecs["torch-fp32"], vecs[v], qvecs[v])
+            est = len(texts_all) / pps
+            mark = "  <- default" if v == default else ""
+            print(f"{v:<12}{pps:>13.1f}{pps / base:>8.2f}{cos.mean():>10.4f}{cos.min():>9.4f}{overlap:>7.2f}"
+                  f"{est / 60:>9.1f} min{mark}")
+        print(f"(median of {args.reps} rounds; full build = {len(texts_all)} paragraphs / paragraphs/s, before "
+              "identical windows are embedded once)")
 
     if args.full:
         from indexer.semantic import update_embeddings
@@ -111,22 +148,25 @@ def main() -> None:
     _latency(Path(args.latency_data))
 
 
-def _ranking_agreement(settings, fp32: np.ndarray, int8: np.ndarray) -> None:
-    """Top-10 overlap of the evaluation queries over the sample, int8 vs fp32 (same-precision queries)."""
-    from indexer import embedding
+def _load() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
+
+def _query_vectors(embs: dict) -> dict[str, np.ndarray]:
     topics = json.loads((ROOT / "tests" / "eval" / "topics.json").read_text(encoding="utf-8"))
     queries = [q["query"] for q in topics["queries"]] or ["要素保障", "营商环境", "乡村振兴", "防汛"]
-    qf = embedding.get_model(settings, precision="fp32").encode_queries(queries)
-    qi = embedding.get_model(settings, precision="int8").encode_queries(queries)
-    overlaps = []
-    sf, si = fp32 @ qf.T, int8 @ qi.T
-    for j in range(len(queries)):
-        ta = set(np.argsort(-sf[:, j])[:10].tolist())
-        tb = set(np.argsort(-si[:, j])[:10].tolist())
-        overlaps.append(len(ta & tb) / 10)
-    print(f"  top-10 overlap int8 vs fp32 over {len(queries)} queries: mean {statistics.mean(overlaps):.2f}, "
-          f"min {min(overlaps):.2f}")
+    return {v: emb.encode_queries(queries) for v, emb in embs.items()}
+
+
+def _overlap(ref: np.ndarray, qref: np.ndarray, got: np.ndarray, qgot: np.ndarray) -> float:
+    """Mean top-10 overlap over the evaluation queries: a variant's ranking of the sample vs fp32's."""
+    sr, sg = ref @ qref.T, got @ qgot.T
+    out = []
+    for j in range(sr.shape[1]):
+        ta = set(np.argsort(-sr[:, j])[:10].tolist())
+        tb = set(np.argsort(-sg[:, j])[:10].tolist())
+        out.append(len(ta & tb) / 10)
+    return statistics.mean(out)
 
 
 def _latency(data: Path) -> None:

@@ -22,7 +22,7 @@ import shutil
 import sys
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -281,6 +281,9 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
             doc_of_job.append(r["doc_id"])
 
     embedded_paras = len({j[0] for j in jobs})
+    # Identical windows (reposted paragraphs, boilerplate; ~7% of the real corpus) are embedded once.
+    seen_text = Counter(j[4] for j in jobs)
+    repeated: dict[str, np.ndarray | None] = {t: None for t, n in seen_text.items() if n > 1}
     t_embed = time.time()
     if jobs:
         bar = _progress(len(jobs), progress)
@@ -292,7 +295,7 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
                 while j < len(jobs) and doc_of_job[j] == doc_of_job[j - 1]:
                     j += 1  # a chunk holds whole documents, so a document is either done or not
                 part = jobs[i:j]
-                vecs = emb.encode_passages([p[4] for p in part], batch_size=batch_size)
+                vecs = _encode_once(emb, [p[4] for p in part], repeated, batch_size)
                 docs = sorted({p[1] for p in part})
                 name = f"chunk-{int(time.time() * 1000):013d}-{n_chunk:06d}"
                 _save_npy(pending / f"{name}.vectors.npy", vecs.astype(np.float32))
@@ -374,6 +377,27 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
         figures["notice"] = notice
     log.info("embeddings: %s", figures)
     return figures
+
+
+def _encode_once(emb, texts: list[str], repeated: dict, batch_size: int) -> np.ndarray:
+    """Vectors of `texts`, embedding each distinct text once; texts in `repeated` (seen more than once
+    in this update) are remembered there for later chunks."""
+    vecs = np.zeros((len(texts), emb.dim), dtype=np.float32)
+    todo: dict[str, list[int]] = {}
+    for i, t in enumerate(texts):
+        v = repeated.get(t)
+        if v is not None:
+            vecs[i] = v
+        else:
+            todo.setdefault(t, []).append(i)
+    if todo:
+        uniq = list(todo)
+        got = emb.encode_passages(uniq, batch_size=batch_size)
+        for t, v in zip(uniq, got, strict=True):
+            vecs[todo[t]] = v
+            if t in repeated:
+                repeated[t] = v
+    return vecs
 
 
 class _NoBar:

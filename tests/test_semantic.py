@@ -65,6 +65,8 @@ def test_topic_query_finds_paragraph_without_shared_keyword(tmp_path):
 
     manifest = json.loads((s.vectors_dir / "manifest.json").read_text())
     assert manifest["model"] == s.model and manifest["dim"] == 384 and manifest["precision"] == "int8"
+    assert manifest["backend"] == embedding.get_model(s).backend == embedding.configured_variant(s)[0]
+    assert manifest["variant"] == f"{manifest['backend']}-int8"
     vecs = np.load(s.vectors_dir / f"vectors-{manifest['generation']}.npy", mmap_mode="r")
     assert vecs.dtype == np.float32 and vecs.shape == (manifest["windows"], 384)
 
@@ -98,6 +100,40 @@ def test_vectors_of_two_models_are_never_mixed(tmp_path):
     rebuilt = semantic.update_embeddings(other, store, rebuild=True)
     assert rebuilt["embedded"] == len(FILLER)
     assert semantic.semantic_available(other) and not semantic.semantic_available(s)
+
+
+@pytest.mark.model
+def test_index_keeps_its_backend_and_precision_until_rebuilt(tmp_path):
+    """Vectors of two backends/precisions are never mixed: a changed setting is reported and the index
+    goes on with what it was built with; a rebuild switches."""
+    if not embedding.onnx_runtime_available():
+        pytest.skip("onnxruntime is not installed")
+    s = _settings(tmp_path, embed_backend="torch")
+    _write_docs(tmp_path / "in", {"讲话": FILLER})
+    ingest_paths(s, [tmp_path / "in"])
+    store = open_store(s)
+    first = semantic.update_embeddings(s, store)
+    assert first["backend"] == "torch" and "notice" not in first
+    onnx = replace(s, embed_backend="onnx")
+    assert semantic.index_info(onnx)["variant"] == "torch-int8"
+    assert semantic.index_info(onnx)["configured_variant"] == "onnx-int8"
+    _write_docs(tmp_path / "in2", {"在全县防汛工作会议上的讲话": [TOPICS["防汛"]]})
+    ingest_paths(onnx, [tmp_path / "in2"])
+    more = semantic.update_embeddings(onnx, store)
+    assert more["embedded"] == 1 and more["backend"] == "torch"
+    assert "torch-int8" in more["notice"] and "onnx-int8" in more["notice"] and "rebuild-semantic" in more["notice"]
+    manifest = json.loads((s.vectors_dir / "manifest.json").read_text())
+    assert manifest["variant"] == "torch-int8"
+    vecs = np.load(s.vectors_dir / f"vectors-{manifest['generation']}.npy")
+    windows = np.load(s.vectors_dir / f"windows-{manifest['generation']}.npy")
+    pid = next(r["id"] for r in store.iter_paragraph_rows() if r["text"] == TOPICS["防汛"])
+    torch_vec = embedding.get_model(s, precision="int8", backend="torch").encode_passages([TOPICS["防汛"]])[0]
+    assert np.allclose(vecs[windows[:, 0] == pid][0], torch_vec, atol=1e-5)  # embedded like the rest
+    assert semantic.semantic_search(onnx, "防汛", 1)[0][0] == pid
+    switched = semantic.update_embeddings(onnx, store, rebuild=True)
+    assert switched["backend"] == "onnx" and switched["embedded"] == len(FILLER) + 1 and "notice" not in switched
+    assert json.loads((s.vectors_dir / "manifest.json").read_text())["variant"] == "onnx-int8"
+    assert semantic.semantic_search(onnx, "防汛", 1)[0][0] == pid
 
 
 @pytest.mark.model
