@@ -4,7 +4,9 @@ Files (generation g, swapped in atomically by rewriting manifest.json last):
 - vectors-g.npy   float32 (windows x dim), L2-normalised, memory-mapped at search time
 - windows-g.npy   int64 (windows x 4): paragraph id, document id, char start, char end of the window
 - docs-g.npy      int64 (docs x 2): document id, the rev that was embedded (what incremental updates compare)
-- manifest.json   model, dimension, precision, counts, build time, generation
+- manifest.json   model, dimension, precision and backend (the variant, e.g. onnx-int8), counts, build
+                  time, generation. An index keeps its variant: updates and queries use it even if the
+                  settings now ask for another (reported as a notice); `--rebuild-semantic` switches
 - pending/        chunks embedded by an update that has not finished yet: after an interruption
                   the next update reuses them instead of redoing finished batches
 
