@@ -97,33 +97,79 @@ def _to_signed(u: int) -> int:
 def assign_clusters(db, kind: str, items: list[tuple[int, str]]) -> None:
     """Give each new item (id, text) a cluster id: that of a stored near-duplicate, else its own id.
 
-    kind 'p' works on paragraphs, 'd' on documents. Runs inside the caller's transaction.
+    kind 'p' works on paragraphs, 'd' on documents. Runs inside the caller's transaction. All
+    items of one call (a document's paragraphs) are looked up together: one query per band, so
+    the cost is per document, not per paragraph; items of the same call can match each other.
     """
     table = "paragraphs" if kind == "p" else "documents"
-    # One indexed lookup per band (an OR across bands makes SQLite scan the whole table).
-    band_sql = " UNION ".join(f"SELECT item_id FROM lsh WHERE kind=? AND band={b} AND key=?" for b in range(BANDS))
-    candidates_sql = (
-        f"SELECT t.id, t.simhash, t.cluster_id FROM ({band_sql}) c JOIN {table} t ON t.id=c.item_id WHERE t.id<>?"
-    )
+    short: list[tuple[int, str]] = []
+    long: list[tuple[int, int]] = []  # (id, simhash)
     for item_id, text in items:
         norm = normalize(text)
         if kind == "p" and len(norm) < MIN_CHARS:  # short lines fold only when identical
-            row = db.execute(
-                "SELECT cluster_id FROM paragraphs WHERE norm_hash=? AND id<>? AND cluster_id IS NOT NULL LIMIT 1",
-                (_hash(norm), item_id),
-            ).fetchone()
-            db.execute("UPDATE paragraphs SET cluster_id=? WHERE id=?", (row[0] if row else item_id, item_id))
-            continue
-        h = simhash(norm, already_normal=True)
+            short.append((item_id, _hash(norm)))
+        else:
+            long.append((item_id, simhash(norm, already_normal=True)))
+    updates: list[tuple] = []
+    if short:
+        found: dict[str, int] = {}
+        hashes = list({h for _, h in short})
+        for i in range(0, len(hashes), 500):
+            chunk = hashes[i:i + 500]
+            for h, cluster in db.execute(
+                f"SELECT norm_hash, min(cluster_id) FROM paragraphs WHERE norm_hash IN ({','.join('?' * len(chunk))}) "
+                "AND cluster_id IS NOT NULL GROUP BY norm_hash", chunk,
+            ):
+                found[h] = cluster
+        for item_id, h in short:
+            cluster = found.setdefault(h, item_id)
+            updates.append((cluster, item_id))
+        db.executemany("UPDATE paragraphs SET cluster_id=? WHERE id=?", updates)
+    if not long:
+        return
+    keys_by_band: list[set[int]] = [set() for _ in range(BANDS)]
+    item_keys = []
+    for _item_id, h in long:
         keys = bands(h)
-        cluster = None
-        best = MAX_DISTANCE + 1
-        for other_id, other_hash, other_cluster in db.execute(candidates_sql, (*[v for k in keys for v in (kind, k)], item_id)):
-            if other_hash is None:
-                continue
-            d = distance(other_hash, h)
-            if d < best:
-                best, cluster = d, (other_cluster if other_cluster is not None else other_id)
-        db.execute(f"UPDATE {table} SET simhash=?, cluster_id=? WHERE id=?", (h, cluster or item_id, item_id))
-        db.executemany("INSERT INTO lsh (kind, band, key, item_id) VALUES (?,?,?,?)",
-                       [(kind, b, key, item_id) for b, key in enumerate(keys)])
+        item_keys.append(keys)
+        for b, k in enumerate(keys):
+            keys_by_band[b].add(k)
+    # Stored items sharing any band key with a new one, with their hash and cluster.
+    stored: dict[tuple[int, int], list[int]] = {}
+    for b, keys in enumerate(keys_by_band):
+        keys = list(keys)
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            for key, other in db.execute(
+                f"SELECT key, item_id FROM lsh WHERE kind=? AND band=? AND key IN ({','.join('?' * len(chunk))})",
+                (kind, b, *chunk),
+            ):
+                stored.setdefault((b, key), []).append(other)
+    others = list({o for v in stored.values() for o in v})
+    info: dict[int, tuple[int, int]] = {}
+    for i in range(0, len(others), 500):
+        chunk = others[i:i + 500]
+        for oid, oh, oc in db.execute(
+            f"SELECT id, simhash, cluster_id FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", chunk
+        ):
+            if oh is not None:
+                info[oid] = (oh, oc if oc is not None else oid)
+    updates = []
+    lsh_rows = []
+    for (item_id, h), keys in zip(long, item_keys, strict=True):
+        cluster, best = None, MAX_DISTANCE + 1
+        for b, k in enumerate(keys):
+            for other in stored.get((b, k), ()):
+                if other == item_id or other not in info:
+                    continue
+                d = distance(info[other][0], h)
+                if d < best:
+                    best, cluster = d, info[other][1]
+        cluster = cluster or item_id
+        info[item_id] = (h, cluster)  # later items of this call can match this one
+        for b, k in enumerate(keys):
+            stored.setdefault((b, k), []).append(item_id)
+            lsh_rows.append((kind, b, k, item_id))
+        updates.append((h, cluster, item_id))
+    db.executemany(f"UPDATE {table} SET simhash=?, cluster_id=? WHERE id=?", updates)
+    db.executemany("INSERT INTO lsh (kind, band, key, item_id) VALUES (?,?,?,?)", lsh_rows)
