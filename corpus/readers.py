@@ -74,8 +74,6 @@ def read_path(path: Path, *, max_bytes: int) -> list[RawRecord] | Iterator[RawRe
     ext = path.suffix.lower()
     if ext in DOCX_EXT:
         return [read_docx(data, str(path))]
-    if ext in JSONL_EXT:
-        return list(read_jsonl(data, str(path)))
     if ext in HTML_EXT or (ext not in TEXT_EXT | MARKDOWN_EXT and _looks_html(data)):
         text, enc = decode_bytes(data, declared=declared_charset(data), name=str(path))
         return [RawRecord(raw=text, path=str(path), format="html", encoding=enc, sha256=_sha(data))]
@@ -135,33 +133,18 @@ def stream_jsonl(path: Path, *, max_bytes: int) -> Iterator[RawRecord | InputErr
             except InputError as e:
                 yield e
                 continue
-            yield from _records_from_lines([(n, line)], name)
+            yield _record_from_line(line, where)
 
 
-def read_jsonl(data: bytes, name: str) -> Iterator[RawRecord | InputError]:
-    """One record per line. A bad line yields an InputError (reported, the rest goes on)."""
-    text, _enc = decode_bytes(data, name=name)
-    yield from _records_from_lines(enumerate(text.splitlines(), 1), name)
-
-
-def _records_from_lines(lines, name: str) -> Iterator[RawRecord | InputError]:
-    for n, line in lines:
-        if not line.strip():
-            continue
-        where = f"{name}#{n}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            yield InputError(f"{where}: not valid JSON ({e.msg} at column {e.colno})")
-            continue
-        if not isinstance(obj, dict):
-            yield InputError(f"{where}: a JSON object with a text field was expected")
-            continue
-        rec = record_from_mapping(obj, where)
-        if isinstance(rec, InputError):
-            yield rec
-        else:
-            yield rec
+def _record_from_line(line: str, where: str) -> RawRecord | InputError:
+    """One JSONL line; a bad line becomes an InputError (reported, the rest goes on)."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        return InputError(f"{where}: not valid JSON ({e.msg} at column {e.colno})")
+    if not isinstance(obj, dict):
+        return InputError(f"{where}: a JSON object with a text field was expected")
+    return record_from_mapping(obj, where)
 
 
 def record_from_mapping(obj: dict, where: str) -> RawRecord | InputError:
