@@ -37,12 +37,13 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.errors import IndexLocked, IndexMissing
+from corpus.errors import IndexMissing
 from corpus.store import open_store
 
 from . import analysis
 from .analysis import ANALYZER_VERSION, SENTENCE_END, word_terms
 from .charindex import CharIndex, build_postings, fold_many, intersect_sorted
+from .locks import WriterLock
 from .terms import dictionary_version, get_tokenizer
 
 log = logging.getLogger(__name__)
@@ -118,35 +119,6 @@ def dir_bytes(path: Path) -> int:
 
 def wanted_versions(settings) -> dict:
     return {"format": FORMAT_VERSION, "analyzer": ANALYZER_VERSION, "dictionary": dictionary_version(settings)}
-
-
-# --- locking --------------------------------------------------------------------------------
-
-class _WriterLock:
-    """One index writer per data directory; the second waits lock_timeout seconds then fails."""
-
-    def __init__(self, settings):
-        from filelock import FileLock
-
-        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-        self.path = Path(settings.data_dir) / "index.lock"
-        self.timeout = float(settings.lock_timeout)
-        self.lock = FileLock(str(self.path))
-
-    def __enter__(self):
-        from filelock import Timeout
-
-        try:
-            self.lock.acquire(timeout=self.timeout)
-        except Timeout:
-            raise IndexLocked(
-                f"another `corpus index` is writing the index (lock {self.path}); waited {self.timeout:g} s. "
-                "Wait for it to finish and run again (or raise CORPUS_LOCK_TIMEOUT)."
-            ) from None
-        return self
-
-    def __exit__(self, *exc):
-        self.lock.release()
 
 
 # --- generations on disk -----------------------------------------------------------------------
@@ -351,7 +323,7 @@ def build_index(settings, *, progress: bool = False, rebuild: bool = False, stor
     own_store = store is None
     store = store or open_store(settings, readonly=True)
     try:
-        with _WriterLock(settings):
+        with WriterLock(settings, "index.lock", "keyword index"):
             index_dir.mkdir(parents=True, exist_ok=True)
             manifest = read_manifest(index_dir)
             want = wanted_versions(settings)

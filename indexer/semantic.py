@@ -29,9 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.errors import IndexLocked, IndexMissing, ModelError, NotFound
+from corpus.errors import IndexMissing, ModelError, NotFound
 
 from . import embedding
+from .locks import WriterLock
 
 log = logging.getLogger(__name__)
 
@@ -174,33 +175,8 @@ def update_embeddings(settings, store, progress: bool = False, *, rebuild: bool 
     Resumable: every CHUNK_WINDOWS windows are written to pending/ as soon as they are embedded;
     a later run reuses the chunks whose documents have not changed since.
     """
-    with _writer_lock(settings):
+    with WriterLock(settings, "vectors.lock", "embedding index"):
         return _update(settings, store, progress, rebuild, batch_size)
-
-
-class _writer_lock:
-    """One embedding-index writer per data directory; a second waits settings.lock_timeout, then fails."""
-
-    def __init__(self, settings):
-        from filelock import FileLock
-
-        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-        self.path = Path(settings.data_dir) / "vectors.lock"
-        self.timeout = float(settings.lock_timeout)
-        self.lock = FileLock(str(self.path))
-
-    def __enter__(self):
-        from filelock import Timeout
-
-        try:
-            self.lock.acquire(timeout=self.timeout)
-        except Timeout:
-            raise IndexLocked(f"another process is updating the embedding index (lock {self.path}); waited "
-                              f"{self.timeout:g} s: wait for it to finish and run again") from None
-        return self
-
-    def __exit__(self, *exc):
-        self.lock.release()
 
 
 def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> dict:
