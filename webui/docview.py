@@ -8,6 +8,9 @@ from corpus.store import Store
 
 from .highlight import find_spans, sentence_at
 
+# What the document page and its JSON show of each stored paragraph.
+PARAGRAPH_FIELDS = ("id", "position", "text", "kind", "level", "section", "omitted_before", "cluster_id")
+
 
 def document_view(store: Store, doc: dict, *, hit: int | None = None, terms: list[str] | None = None) -> dict:
     """The document `doc` (a store row) with paragraphs, outline, notices and reposts.
@@ -21,14 +24,7 @@ def document_view(store: Store, doc: dict, *, hit: int | None = None, terms: lis
     for p in paragraphs:
         spans = find_spans(p["text"], terms) if terms else []
         item = {
-            "id": p["id"],
-            "position": p["position"],
-            "text": p["text"],
-            "kind": p["kind"],
-            "level": p["level"],
-            "section": p["section"],
-            "omitted_before": p["omitted_before"],
-            "cluster_id": p["cluster_id"],
+            **{k: p[k] for k in PARAGRAPH_FIELDS},
             "spans": spans,
             "is_hit": hit is not None and p["id"] == hit,
             "sentence": sentence_at(p["text"], spans[0][0]) if spans else None,
@@ -79,17 +75,7 @@ def document_json(view: dict) -> dict:
         "reposts": view["reposts"],
         "hit": view["hit"],
         "paragraphs": [
-            {
-                "id": p["id"],
-                "position": p["position"],
-                "text": p["text"],
-                "kind": p["kind"],
-                "level": p["level"],
-                "section": p["section"],
-                "omitted_before": p["omitted_before"],
-                "cluster_id": p["cluster_id"],
-                "spans": [list(s) for s in p["spans"]],
-            }
+            {**{k: p[k] for k in PARAGRAPH_FIELDS}, "spans": [list(s) for s in p["spans"]]}
             for p in view["paragraphs"]
         ],
     }
