@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from corpus.errors import NotFound
 from corpus.store import Store
+from indexer.snippets import find_spans
 
-from .highlight import find_spans, sentence_at
+from .highlight import sentence_at
 
 # What the document page and its JSON show of each stored paragraph.
 PARAGRAPH_FIELDS = ("id", "position", "text", "kind", "level", "section", "omitted_before", "cluster_id")

@@ -50,27 +50,6 @@ def highlight(text: str | None, spans: Iterable = ()) -> Markup:
     return Markup("".join(parts))
 
 
-def find_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
-    """Where the highlighted terms of a search occur in `text` (case/width/script folded).
-
-    Used on the document page, which shows the whole speech with the terms the search highlighted;
-    the fold is length-preserving, so offsets in the folded text are offsets in `text`.
-    """
-    from indexer.analysis import fold
-
-    folded = fold(text)
-    spans: list[tuple[int, int]] = []
-    for term in terms:
-        t = fold(term.strip())
-        if not t:
-            continue
-        i = folded.find(t)
-        while i >= 0:
-            spans.append((i, i + len(t)))
-            i = folded.find(t, i + len(t))
-    return spans
-
-
 def sentence_at(text: str, offset: int) -> str:
     """The sentence of `text` that contains `offset`: what "收藏本句" adds to the collection."""
     from indexer.analysis import sentence_bounds
