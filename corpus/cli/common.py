@@ -39,13 +39,8 @@ def echo_json(obj) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
-def display_width(text: str) -> int:
-    """Terminal columns: CJK and full-width characters take two."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def pad(text: str, width: int) -> str:
     """Left-align to `width` terminal columns (str.ljust counts CJK as one column)."""
+    from indexer.kwic import display_width
+
     return text + " " * max(0, width - display_width(text))
