@@ -1,7 +1,7 @@
 """Near-duplicate detection: the same speech reposted on several sites, lightly edited.
 
-Text is normalised (traditional -> simplified, full-width -> half-width, punctuation, whitespace
-and placeholder marks dropped), then fingerprinted with a 64-bit SimHash over character 3-gram
+Text is normalised (full-width -> half-width; punctuation, whitespace and placeholder marks
+dropped), then fingerprinted with a 64-bit SimHash over character 3-gram
 shingles. Two texts whose fingerprints differ in at most `MAX_DISTANCE` bits are the same text.
 Candidates are found with 4 bands of 16 bits (pigeonhole: any pair within 3 bits shares a band),
 kept in the store's `lsh` table, so ingest finds reposts among everything already stored.
@@ -23,21 +23,12 @@ MIN_CHARS = 24  # shorter paragraphs ("同志们:") only fold when identical
 _DROP = re.compile(r"[\s\W_xX*×＊]+", re.UNICODE)
 
 
-@lru_cache(maxsize=1)
-def _t2s():
-    try:
-        import opencc  # opencc-python-reimplemented
-
-        return opencc.OpenCC("t2s")
-    except Exception:  # pragma: no cover - optional
-        return None
-
-
 # Full-width ASCII (！ to ～) and the ideographic space fold to their half-width forms: a cheap
 # stand-in for NFKC, which costs more than everything else in ingest on long texts.
 _WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 
+@lru_cache(maxsize=4096)  # ingest normalises each paragraph twice: for its hash and its SimHash
 def normalize(text: str) -> str:
     text = text.translate(_WIDTH)
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
