@@ -156,7 +156,7 @@ def ingest_paths(settings: Settings, paths: Iterable[str | Path], *, progress: b
                 records = read_path(path, max_bytes=settings.max_file_bytes)
             except InputError as e:
                 summary.failed.append((str(path), str(e)))
-                log.warning("%s", e)
+                log.info("%s", e)  # reported once, in the summary
                 continue
             for rec in records:
                 if isinstance(rec, InputError):
