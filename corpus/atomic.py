@@ -1,0 +1,57 @@
+"""Atomic file writes: readers see the old file or the new one, never half of one.
+
+Every file the project writes for somebody else to read (exports, their provenance sidecars,
+index manifests, site state) goes through here: the bytes are written to a temporary file beside the
+target (same directory, so the rename stays on one file system), flushed and fsync'ed, then renamed
+over the target with `os.replace`. If writing fails the temporary file is removed and the target is
+left as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path | str) -> Iterator[BinaryIO]:
+    """A binary file to write `path`'s new content into; it replaces `path` when the block ends without error."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_atomic(path: Path | str, write: Callable[[BinaryIO], Any]) -> None:
+    """`write(f)` fills a temporary file that then replaces `path`."""
+    with atomic_output(path) as f:
+        write(f)
+
+
+def write_bytes_atomic(path: Path | str, data: bytes) -> None:
+    with atomic_output(path) as f:
+        f.write(data)
+
+
+def write_text_atomic(path: Path | str, text: str) -> None:
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_json_atomic(path: Path | str, obj: Any, *, indent: int | None = 2) -> None:
+    """`obj` as UTF-8 JSON (Chinese kept readable, not \\u-escaped), ending with a newline."""
+    data = json.dumps(obj, ensure_ascii=False, indent=indent, default=str).encode("utf-8") + b"\n"
+    write_bytes_atomic(path, data)
