@@ -26,7 +26,8 @@ CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 from corpus.settings import Settings
-from corpus import export as ex
+from corpus.export import export_corpus
+from indexer import export as ex
 from indexer.api import SearchRequest
 data, fmt, out, query, limit = sys.argv[1:6]
 def hwm():  # peak RSS of this process image (ru_maxrss would carry the parent's peak across exec)
@@ -38,7 +39,7 @@ settings = Settings(data_dir=Path(data), semantic=False)
 base = hwm()
 t0 = time.perf_counter()
 if query == "--all":
-    s = ex.export_corpus(settings, Path(out), fmt)
+    s = export_corpus(settings, Path(out), fmt, describe_indexes=ex.describe_indexes)
 else:
     s = ex.export_results(settings, SearchRequest(query, mode="keyword"), Path(out), fmt)
 print(json.dumps({"rows": s.rows, "documents": s.documents, "seconds": time.perf_counter() - t0,

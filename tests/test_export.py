@@ -14,14 +14,15 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from corpus import __version__
-from corpus import export as ex
+from corpus import __version__, tabular
+from corpus import export as corpus_ex
 from corpus.cli import main
 from corpus.errors import InputError
 from corpus.ingest import content_hash, ingest_paths
 from corpus.models import Document, Paragraph
 from corpus.settings import Settings
 from corpus.store import Store
+from indexer import export as ex
 from indexer.api import SearchRequest
 
 HOSTILE_TITLE = "恶意单元格测试"
@@ -306,7 +307,7 @@ def test_cli_errors_are_one_line(corpus_settings, tmp_path):
 
 
 def test_xlsx_continues_on_a_new_sheet_past_the_row_limit(corpus_settings, tmp_path, monkeypatch):
-    monkeypatch.setattr(ex, "XLSX_MAX_ROWS", 11)  # 10 data rows per sheet, so the rule can be seen
+    monkeypatch.setattr(tabular, "XLSX_MAX_ROWS", 11)  # 10 data rows per sheet, so the rule can be seen
     out = tmp_path / "many.xlsx"
     s = ex.export_results(corpus_settings, SearchRequest("发展", mode="keyword"), out)
     wb = openpyxl.load_workbook(out, read_only=True)
@@ -355,7 +356,7 @@ def test_export_all_parquet_holds_every_paragraph(corpus_settings, tmp_path):
     df = pd.read_parquet(out)
     stats = Store(corpus_settings.db_path, readonly=True).stats()
     assert len(df) == stats["paragraphs"] and df["doc_id"].nunique() == stats["documents"]
-    rebuilt = list(ex.documents_from_corpus_parquet(out))
+    rebuilt = list(corpus_ex.documents_from_corpus_parquet(out))
     original = _documents(corpus_settings)
     assert [(d.title, d.date, d.truncated, [(p.text, p.kind, p.level, p.section, p.omitted_before) for p in d.paragraphs])
             for d in rebuilt] == [
@@ -364,18 +365,18 @@ def test_export_all_parquet_holds_every_paragraph(corpus_settings, tmp_path):
 
 
 def test_document_from_export_record():
-    assert ex.document_from_export_record({"title": "x", "text": "y"}) is None  # somebody else's JSONL
+    assert corpus_ex.document_from_export_record({"title": "x", "text": "y"}) is None  # somebody else's JSONL
     rec = {"corpus_export": 1, "title": "标题", "truncated": True, "claimed_length": 5223, "date": "2025-07",
            "paragraphs": [{"text": "一、总体要求", "kind": "heading", "level": 1, "section": []},
                           {"text": "正文", "section": ["一、总体要求"], "omitted_before": -1}]}
-    doc = ex.document_from_export_record(rec)
+    doc = corpus_ex.document_from_export_record(rec)
     assert doc == Document(title="标题", truncated=True, claimed_length=5223, date="2025-07", paragraphs=[
         Paragraph("一、总体要求", kind="heading", level=1), Paragraph("正文", section=["一、总体要求"], omitted_before=-1)])
     for bad in ({"corpus_export": 1, "title": "t", "paragraphs": []},
                 {"corpus_export": 1, "title": "t", "paragraphs": [{"kind": "body"}]},
                 {"corpus_export": 99, "title": "t", "paragraphs": [{"text": "x"}]}):
         with pytest.raises(InputError):
-            ex.document_from_export_record(bad)
+            corpus_ex.document_from_export_record(bad)
 
 
 def test_a_broken_export_record_fails_alone(tmp_path):

@@ -2,7 +2,7 @@
 
 `create_app(settings)` builds the Flask application. Views are thin: they parse the URL into a
 library request (webui.params), call the library (indexer.search, indexer.kwic, indexer.semantic,
-corpus.export, corpus.store) and render. Document text is untrusted: Jinja autoescape is on and
+indexer.export, corpus.store) and render. Document text is untrusted: Jinja autoescape is on and
 highlights are built by escaping the segments between match spans (webui.highlight).
 """
 

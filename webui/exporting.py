@@ -1,6 +1,6 @@
 """Export of a whole result set from the page, with the same code as `corpus export`.
 
-corpus.export.export_results writes to a binary stream; we give it a spooled temporary file (memory
+indexer.export.export_results writes to a binary stream; we give it a spooled temporary file (memory
 first, disk past 16 MB) so errors (bad query, missing index) surface before any byte is sent and
 become a normal error page, then stream the file back as a download.
 """
@@ -32,7 +32,7 @@ def download_name(req: SearchRequest, fmt: str) -> str:
 
 
 def export_response(settings: Settings, req: SearchRequest, fmt: str) -> Response:
-    from corpus.export import FORMATS, export_results
+    from indexer.export import FORMATS, export_results
 
     if fmt not in WEB_FORMATS or fmt not in FORMATS:
         raise QueryError(f"不支持的导出格式 {fmt[:20]!r}：可选 {', '.join(WEB_FORMATS)}")

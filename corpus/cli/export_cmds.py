@@ -60,7 +60,7 @@ def export(query: tuple[str, ...], output: str | None, fmt: str | None, whole: b
     `corpus export --all -o corpus.jsonl` writes one record per document that `corpus ingest`
     reads back as it is (same documents, same paragraphs).
     """
-    from .. import export as ex
+    from indexer import export as ex
 
     query_text = " ".join(query).strip()
 
@@ -81,7 +81,10 @@ def export(query: tuple[str, ...], output: str | None, fmt: str | None, whole: b
     if whole:
         if query_text:
             raise InputError("--all exports the whole corpus: give either QUERY or --all, not both")
-        summary = ex.export_corpus(settings, out, fmt, progress=progress, write_meta=not no_meta)
+        from ..export import export_corpus
+
+        summary = export_corpus(settings, out, fmt, progress=progress, write_meta=not no_meta,
+                                describe_indexes=ex.describe_indexes)
     else:
         if not query_text:
             raise InputError("give a QUERY to export its results (see `corpus search --help` for the query language), "

@@ -1,0 +1,285 @@
+"""Export a result set for researchers (pandas, R, Excel, NVivo): every hit of a search, with provenance.
+
+Why this module exists: a researcher counting how a phrase spreads across regions and years needs
+*every* matching paragraph (not one page), clean typed columns, and a record of exactly how the set
+was made, so the analysis can be reproduced later against the same corpus. It lives beside the
+search because it is fed by it; the writers and Excel safety it uses are the ground floor's
+(`corpus.tabular`), shared with the whole-corpus dump (`corpus.export`).
+
+- `export_results(settings, request, out, fmt)` streams every hit of a search (the same request the
+  CLI and web UI search with) into CSV, JSONL, XLSX or Parquet in bounded memory: rows go straight
+  from `indexer.search.iter_hits` to the writer.
+- Columns (`COLUMNS`, `DEFAULT_FIELDS`, `parse_fields`): what a hit becomes in a row.
+- Provenance (`provenance()`): query, filters, mode, model, index build time, corpus counts, tool
+  version, export time. Written as a sidecar `<file>.meta.json` when exporting to a path, and inside
+  the file where the format allows it (see `corpus.tabular`).
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from corpus import provenance as _prov
+from corpus.errors import InputError
+from corpus.progress import progress_bar
+from corpus.settings import Settings
+from corpus.tabular import (  # noqa: F401  (re-exported: the export's formats and cell conventions)
+    EXPORT_MARKER,
+    FORMATS,
+    FORMULA_STARTS,
+    SECTION_SEPARATOR,
+    XLSX_CELL_LIMIT,
+    ExportSummary,
+    finish,
+    infer_format,
+    make_writer,
+    meta_path_for,
+    neutralise,
+    run_to,
+    unneutralise,
+)
+
+log = logging.getLogger(__name__)
+
+MARK_OPEN, MARK_CLOSE = "【", "】"  # how the matched phrase is marked in the snippet column
+
+
+# Columns -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # "int" | "float" | "bool" | "str" | "list"  (decides the Parquet type and CSV text)
+    help: str
+    get: Callable[[Any], Any]
+
+
+def _marked_snippet(hit) -> str:
+    return mark_spans(hit.snippet, [(s.start, s.end) for s in hit.snippet_spans])
+
+
+COLUMNS: dict[str, Column] = {c.name: c for c in (
+    Column("doc_id", "int", "document id (corpus show DOC_ID)", lambda h: h.doc_id),
+    Column("title", "str", "document title", lambda h: h.title),
+    Column("unit", "str", "speaker's unit (单位)", lambda h: h.unit),
+    Column("site", "str", "site the document was collected from", lambda h: h.site),
+    Column("url", "str", "source URL", lambda h: h.url),
+    Column("date", "str", "ISO date: 2025-07-24, 2025-07 or 2025", lambda h: h.date),
+    Column("year", "int", "year of the date", lambda h: h.year),
+    Column("doc_type", "str", "document type: 讲话, 发言, 调研报告, 工作报告 ...", lambda h: h.doc_type),
+    Column("truncated", "bool", "the source site cut the text (paywall)", lambda h: bool(h.truncated)),
+    Column("paragraph_id", "int", "paragraph id", lambda h: h.paragraph_id),
+    Column("position", "int", "paragraph's order in its document (0-based)", lambda h: h.position),
+    Column("section", "list", f"outline headings above the paragraph (CSV/XLSX: joined with '{SECTION_SEPARATOR}')",
+           lambda h: list(h.section or [])),
+    Column("text", "str", "the whole paragraph", lambda h: h.text),
+    Column("snippet", "str", f"the sentences around the match, phrase marked {MARK_OPEN}like this{MARK_CLOSE}",
+           _marked_snippet),
+    Column("score", "float", "relevance score (keyword BM25F, semantic cosine or hybrid fusion)", lambda h: float(h.score)),
+    Column("rank", "int", "1-based rank in the whole result set", lambda h: h.rank),
+    Column("cluster_id", "int", "repost cluster of the paragraph (same id = near-identical text)", lambda h: h.cluster_id),
+    Column("copy_count", "int", "other places the same paragraph appears (folded reposts)", lambda h: h.copy_count),
+    # not in the default set -------------------------------------------------------------------
+    Column("kind", "str", "heading or body", lambda h: h.kind),
+    Column("best_sentence", "str", "semantic hits: the sentence that matched best", lambda h: h.best_sentence),
+    Column("copy_urls", "list", "URLs of the folded reposts (CSV/XLSX: joined with ' | ')",
+           lambda h: [c.url for c in h.copies if c.url]),
+)}
+
+DEFAULT_FIELDS: list[str] = [
+    "doc_id", "title", "unit", "site", "url", "date", "year", "doc_type", "truncated",
+    "paragraph_id", "position", "section", "text", "snippet", "score", "rank", "cluster_id", "copy_count",
+]
+ALL_FIELDS: list[str] = list(COLUMNS)
+
+
+def mark_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with each (merged) span wrapped in 【】: the marked phrase survives any spreadsheet."""
+    merged: list[list[int]] = []
+    for s, e in sorted((max(0, s), min(len(text), e)) for s, e in spans):
+        if e <= s:
+            continue
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    out, pos = [], 0
+    for s, e in merged:
+        out += [text[pos:s], MARK_OPEN, text[s:e], MARK_CLOSE]
+        pos = e
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def parse_fields(spec: str | list[str] | None) -> list[str]:
+    """'title,year,text' -> ['title', 'year', 'text'], checked; None -> DEFAULT_FIELDS."""
+    if spec is None or spec == "" or spec == []:
+        return list(DEFAULT_FIELDS)
+    names = [n.strip() for n in (spec.split(",") if isinstance(spec, str) else spec) if n.strip()]
+    if names == ["all"]:
+        return list(ALL_FIELDS)
+    unknown = [n for n in names if n not in COLUMNS]
+    if unknown:
+        raise InputError(f"unknown field(s): {', '.join(unknown)}; choose from: {', '.join(ALL_FIELDS)} (or 'all')")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InputError(f"field(s) given twice: {', '.join(dupes)}")
+    return names
+
+
+
+# Provenance ------------------------------------------------------------------------------------------
+def _index_info(settings: Settings) -> dict:
+    """The keyword index the export was searched with: its manifest (build time, versions, counts)."""
+    info: dict[str, Any] = {"path": str(settings.index_dir)}
+    try:
+        from .keyword import read_manifest
+
+        m = read_manifest(Path(settings.index_dir))
+    except Exception as e:  # describing the index must never stop an export
+        log.debug("index manifest unreadable: %s", e)
+        m = None
+    if not m:
+        info["built_at"] = None
+        return info
+    for k, v in m.items():
+        if isinstance(v, list | dict):
+            continue
+        info[k] = _prov.as_iso(v) if k.endswith("_at") else v
+    return info
+
+
+def _semantic_info(settings: Settings) -> dict | None:
+    try:
+        from .semantic import read_manifest
+
+        m = read_manifest(settings)
+    except Exception as e:  # the semantic index is optional: say why it is not described
+        log.debug("no semantic manifest: %s", e)
+        return None
+    if not m:
+        return None
+    return {k: (_prov.as_iso(v) if k.endswith("_at") else v) for k, v in m.items()
+            if not isinstance(v, list | dict) or k == "model"}
+
+
+def describe_indexes(settings: Settings, request=None) -> dict:
+    """Model and indexes an export was made with (`request` None: a whole-corpus dump)."""
+    semantic = _semantic_info(settings)
+    return {
+        # the embedding model matters when it ranked the hits: semantic/hybrid (None = hybrid if available)
+        "model": (semantic or {}).get("model") or (settings.model if request is not None and request.mode != "keyword"
+                                                   else None),
+        "model_precision": settings.quantize,
+        "model_backend": (semantic or {}).get("variant") or (semantic or {}).get("backend") or settings.embed_backend,
+        "index": _index_info(settings),
+        "semantic_index": semantic,
+    }
+
+
+def reproduce_command(request, fmt: str, fields: list[str] | None) -> str:
+    """The `corpus export` command line that makes the same export again."""
+    parts = ["corpus", "export", request.query, "-o", f"FILE.{fmt}", "--format", fmt]
+    if request.mode:
+        parts += ["--mode", request.mode]
+    parts += ["--scope", request.scope]
+    for k, v in sorted((request.filters or {}).items()):
+        parts += [f"--{k}", str(v)]
+    if not request.fold:
+        parts.append("--no-fold")
+    if request.sort != "relevance":
+        parts += ["--sort", request.sort]
+    if fields and fields != DEFAULT_FIELDS:
+        parts += ["--fields", ",".join(fields)]
+    return shlex.join(parts)
+
+
+
+def provenance(settings: Settings, request=None, *, fmt: str | None = None, fields: list[str] | None = None) -> dict:
+    """How an export was made: enough to make it again and to know what it was made from.
+
+    `request` None describes a whole-corpus export (`--all`).
+    """
+    p: dict[str, Any] = _prov.head("results" if request is not None else "corpus")
+    if request is not None:
+        p.update({
+            "query": request.query,
+            "filters": dict(request.filters or {}),
+            "mode": request.mode,
+            "scope": request.scope,
+            "fold_reposts": request.fold,
+            "sort": request.sort,
+        })
+    p.update(describe_indexes(settings, request))
+    p["corpus"] = _prov.corpus_info(settings)
+    if fmt:
+        p["format"] = fmt
+    if fields is not None:
+        p["fields"] = list(fields)
+        p["columns"] = {n: COLUMNS[n].help for n in fields}
+    if request is not None and fmt:
+        p["reproduce"] = reproduce_command(request, fmt, fields)
+    safety = _prov.excel_safety(fmt)
+    if safety is not None:
+        p["excel_safety"] = safety
+    return p
+
+
+# Export a result set -------------------------------------------------------------------------------------
+def export_results(settings: Settings, request, out: BinaryIO | Path | str, fmt: str | None = None,
+                   fields: list[str] | str | None = None, progress: bool = False, *, bom: bool = True,
+                   write_meta: bool = True) -> ExportSummary:
+    """Every hit of `request` (all pages, same query language, filters, scope, mode and folding as
+    search) into `out` as csv | jsonl | xlsx | parquet, streamed in bounded memory.
+
+    `out` is a path (written atomically, with a sidecar `<name>.meta.json` unless `write_meta` is
+    False) or a binary stream (the web UI's response; nothing else is written).
+    """
+    from .search import iter_hits, search
+
+    t0 = time.perf_counter()
+    path = Path(out) if isinstance(out, str | Path) else None
+    fmt = infer_format(path, fmt)
+    names = parse_fields(fields)
+    columns = [(n, COLUMNS[n].type) for n in names]
+    getters = [COLUMNS[n].get for n in names]
+
+    first = search(settings, replace(request, page=1, per_page=1))  # total for the progress bar, mode actually used
+    prov = provenance(settings, request, fmt=fmt, fields=names)
+    prov["mode_used"] = first.mode
+    prov["total"] = first.total
+    if first.notice:
+        prov["notice"] = first.notice
+    if first.terms:
+        prov["highlighted_terms"] = list(first.terms)
+    summary = ExportSummary(format=fmt, total=first.total, path=path, fields=names, mode_used=first.mode,
+                            notice=first.notice)
+
+    def run(stream: BinaryIO) -> None:
+        writer = make_writer(fmt, stream, columns, summary, prov, bom=bom)
+        with progress_bar(progress, first.total or None, "export") as bar:
+            for n, hit in enumerate(iter_hits(settings, request), 1):
+                if not hit.rank:
+                    hit.rank = n
+                writer.write([g(hit) for g in getters])
+                summary.rows = n
+                bar.update(1)
+        prov["rows"] = summary.rows
+        if fmt in ("csv", "xlsx"):
+            prov["excel_safety"]["cells_neutralised"] = summary.neutralised
+        if fmt == "xlsx":
+            prov["excel_safety"]["cells_cut"] = len(summary.cut)
+            prov["excel_safety"]["control_chars_replaced"] = summary.replaced_chars
+        writer.close(prov)
+
+    run_to(out, path, run)
+    if summary.total is not None and summary.rows != summary.total:
+        log.warning("search reported %d hits but %d were exported", summary.total, summary.rows)
+    return finish(summary, prov, path, write_meta, t0)
+
+
