@@ -85,9 +85,8 @@ def clean_record(record: RawRecord) -> CleanResult:
     meta = dict(record.meta)
     text = record.raw
     if record.format == "html":
-        from scrapers.adapters import extract_for
-
         from .html import extract_html
+        from .sites import extract_for
 
         # A site adapter (selectors as data) where one matches the page, else generic extraction.
         page = extract_for(record) or extract_html(record.raw, url=meta.get("url"))

@@ -21,13 +21,14 @@ from corpus.errors import CorpusError, InputError
 from corpus.ingest import ingest_record
 from corpus.models import RawRecord
 from corpus.settings import Settings
+from corpus.sites import GENERIC, adapter_by_name, adapter_for_url
+from corpus.sites.base import SiteAdapter
 from corpus.store import Store
 
-from .adapters import GENERIC, adapter_by_name, adapter_for_url
-from .adapters.base import SiteAdapter
 from .decode import decode_page
 from .fetch import Fetcher, FetchPolicy
 from .frontier import Frontier
+from .listing import listing_links, page_kind
 from .robots import RobotsCache
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ class Crawler:
         _check_url(start)
         adapter = adapter_by_name(site) if site else adapter_for_url(start)
         job = f"site:{adapter.name}:{start}"
-        kind = "article" if adapter.page_kind(start) == "article" else "listing"
+        kind = "article" if page_kind(adapter, start) == "article" else "listing"
         with self.store.transaction():
             self.frontier.add(job, start, kind=kind, site=adapter.name)
         if retry_failed:
@@ -204,7 +205,7 @@ class Crawler:
     def _listing(self, job: str, url: str, row, adapter: SiteAdapter, html: str, res, encoding: str, sha: str,
                  s: CrawlSummary) -> None:
         try:
-            articles, nexts = adapter.links(html, res.redirects[-1] if res.redirects else url)
+            articles, nexts = listing_links(adapter, html, res.redirects[-1] if res.redirects else url)
         except CorpusError as e:
             self._fail(job, url, s, str(e), outcome="unparsable", http_status=res.status, attempts=res.attempts)
             return

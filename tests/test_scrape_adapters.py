@@ -12,8 +12,9 @@ import pytest
 
 import corpus.ingest
 from corpus.models import RawRecord
-from scrapers.adapters import ADAPTERS, GENERIC, adapter_for_record, adapter_for_url, extract_for
+from corpus.sites import ADAPTERS, GENERIC, adapter_for_record, adapter_for_url, extract_for
 from scrapers.decode import decode_page
+from scrapers.listing import listing_links
 
 ROOT = Path(__file__).resolve().parents[1]
 SITES = ROOT / "tests" / "sites"
@@ -135,14 +136,14 @@ def test_listing_links_follow_articles_and_next_page_only():
     html = """<html><body><ul class="list"><li><a href="/wen/208/123456.html">讲话一</a></li>
     <li><a href="http://other.example/wen/208/999999.html">别站</a></li><li><a href="/user/login.asp">登录</a></li></ul>
     <div class="page"><a href="/wen/208/list_2.html">下一页</a></div></body></html>"""
-    arts, nexts = ADAPTERS["wm114"].links(html, "http://www.wm114.cn/wen/208/")
+    arts, nexts = listing_links(ADAPTERS["wm114"], html, "http://www.wm114.cn/wen/208/")
     assert arts == ["http://www.wm114.cn/wen/208/123456.html"]
     assert nexts == ["http://www.wm114.cn/wen/208/list_2.html"]
 
 
 def test_ingest_uses_the_adapter_when_wired():
     if "extract_for" not in inspect.getsource(corpus.ingest.clean_record):
-        pytest.skip("corpus.ingest.clean_record does not call scrapers.adapters.extract_for yet (lead to wire)")
+        pytest.skip("corpus.ingest.clean_record does not call corpus.sites.extract_for yet (lead to wire)")
     rec = RawRecord(raw=_site_page("fanwy"), path="http://www.fanwy.cn/a/1.html", format="html",
                     meta={"adapter": "fanwy", "url": "http://www.fanwy.cn/a/1.html"})
     docs = corpus.ingest.clean_record(rec).documents

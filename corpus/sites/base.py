@@ -1,11 +1,13 @@
-"""What a site adapter is: selectors and line rules as data, one generic engine to apply them.
+"""What a site adapter is: selectors and line rules as data, one generic engine to extract with them.
 
 A site module (wm114.py, fanwy.py, ...) only fills in a `SiteAdapter`: which hosts it serves, how to
 tell article pages from listings, CSS selectors (lxml + cssselect) for title, date, body, the
 elements to drop inside the body (related lists, share bars, photo captions), and line rules for the
 paywall tail. Selectors are lists tried in order -- the first that matches wins -- so a template
 change on the site degrades to the next selector, and a page with no body match falls back to the
-generic extractor (`extract` returns None).
+generic extractor (`extract` returns None). The crawl rules (article/listing URL patterns, link and
+next-page selectors) are data here too, beside the site's other rules; the crawler applies them
+(`scrapers.listing`).
 
 Paywall tails: the line carrying the site's truncation note ("……(未完,全文共5223字,当前仅显示2407字",
 "试读结束") is KEPT so the cleaner can mark the document truncated and record the claimed length;
@@ -17,14 +19,14 @@ from __future__ import annotations
 import html as _html
 import re
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
 
-from corpus.errors import InputError
-from corpus.html import ExtractedPage
-from corpus.readers import normalise_date
+from ..errors import InputError
+from ..html import ExtractedPage
+from ..readers import normalise_date
 
 BLOCK_TAGS = frozenset(
     "address article aside blockquote body br center dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
@@ -33,12 +35,12 @@ BLOCK_TAGS = frozenset(
 _WS = re.compile(r"[ \t\r\n\u00a0]+")
 _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6});")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-_NEXT_TEXT = re.compile(r"^\s*(?:下一页|下页|后页|>|›|»)\s*$")
 
 
 @dataclass(frozen=True)
 class SiteAdapter:
-    """Selectors and rules for one site. Everything here is data; `extract` and `links` apply it."""
+    """Selectors and rules for one site. Everything here is data; `extract` applies it (and the crawler's
+    `scrapers.listing` the crawl rules)."""
 
     name: str  # short id used in --site and in record meta["adapter"]
     label: str  # the site's own name, stored as the document's site
@@ -69,19 +71,10 @@ class SiteAdapter:
     def matches_page(self, html: str) -> bool:
         return bool(self.fingerprints) and any(f in html for f in self.fingerprints)
 
-    def page_kind(self, url: str) -> str:
-        """'article', 'listing' or 'other' from the URL alone."""
-        path = urlsplit(url).path + (("?" + urlsplit(url).query) if urlsplit(url).query else "")
-        if any(re.search(p, path) for p in self.article_url):
-            return "article"
-        if any(re.search(p, path) for p in self.listing_url):
-            return "listing"
-        return "other"
-
     # extraction -----------------------------------------------------------------------------
     def extract(self, html: str, url: str | None = None) -> ExtractedPage | None:
         """Title, date and body text by this site's selectors; None when the body selector finds nothing."""
-        root = _parse(html)
+        root = parse_page(html)
         body = _first(root, self.body)
         if body is None:
             return None
@@ -124,35 +117,9 @@ class SiteAdapter:
             out.append(line)
         return out
 
-    # links ----------------------------------------------------------------------------------
-    def links(self, html: str, base_url: str) -> tuple[list[str], list[str]]:
-        """(article URLs, next-page URLs) found on a listing page, on this site only, in page order."""
-        root = _parse(html)
-        base_host = (urlsplit(base_url).hostname or "").lower()
-
-        def on_site(url: str) -> bool:  # the site's hosts, or the listing's own host (a mirror, a test server)
-            return self.matches_url(url) or (urlsplit(url).hostname or "").lower() == base_host
-
-        articles: list[str] = []
-        for sel in self.article_links:
-            for a in root.cssselect(sel):
-                href = a.get("href") if a.tag == "a" else None
-                url = _abs(base_url, href)
-                if url and on_site(url) and self.page_kind(url) == "article" and url not in articles:
-                    articles.append(url)
-        nexts: list[str] = []
-        candidates = [a for sel in self.next_page for a in root.cssselect(sel)] or [
-            a for a in root.iter("a") if _NEXT_TEXT.match(a.text_content() or "")]
-        for a in candidates:
-            url = _abs(base_url, a.get("href"))
-            if url and on_site(url) and url != base_url.split("#")[0] and url not in nexts:
-                nexts.append(url)
-        return articles, nexts
-
-
 # helpers ----------------------------------------------------------------------------------------
 
-def _parse(html: str) -> etree._Element:
+def parse_page(html: str) -> etree._Element:
     html = _XML_DECL.sub("", html, count=1)
     if not html.strip():
         raise InputError("empty page: no HTML to extract from")
@@ -168,13 +135,6 @@ def _first(root: etree._Element, selectors: tuple[str, ...]) -> etree._Element |
         if found:
             return found[0]
     return None
-
-
-def _abs(base: str, href: str | None) -> str | None:
-    if not href or href.startswith(("javascript:", "mailto:", "#")):
-        return None
-    url = urljoin(base, href.strip()).split("#", 1)[0]
-    return url if urlsplit(url).scheme in ("http", "https") else None
 
 
 def _norm(text: str) -> str:

@@ -1,4 +1,7 @@
-"""Site adapters: one module per site, selectors as data (see base.py); `generic` for any other site.
+"""Site profiles ("adapters"): one module per site, selectors as data (see base.py); `generic` for any other site.
+
+They live in the ground floor because ingest needs them for every saved page; the crawler
+(`scrapers/`) uses the same profiles for its crawl rules.
 
 `extract_for(record)` is the hook the ingest pipeline calls on an HTML record: it picks the adapter
 named in ``record.meta["adapter"]`` (set by the crawler), else the one whose hosts match the record's
@@ -11,10 +14,9 @@ from __future__ import annotations
 
 import logging
 
-from corpus.errors import CorpusError, InputError
-from corpus.html import ExtractedPage
-from corpus.models import RawRecord
-
+from ..errors import CorpusError, InputError
+from ..html import ExtractedPage
+from ..models import RawRecord
 from . import cn12371, fanwy, generic, rulaiwenku, wm114
 from .base import SiteAdapter
 
