@@ -85,14 +85,13 @@ def _to_signed(u: int) -> int:
     return u - (1 << 64) if u >= (1 << 63) else u
 
 
-def assign_clusters(db, kind: str, items: list[tuple[int, str]]) -> None:
+def assign_clusters(store, kind: str, items: list[tuple[int, str]]) -> None:
     """Give each new item (id, text) a cluster id: that of a stored near-duplicate, else its own id.
 
     kind 'p' works on paragraphs, 'd' on documents. Runs inside the caller's transaction. All
     items of one call (a document's paragraphs) are looked up together: one query per band, so
     the cost is per document, not per paragraph; items of the same call can match each other.
     """
-    table = "paragraphs" if kind == "p" else "documents"
     short: list[tuple[int, str]] = []
     long: list[tuple[int, int]] = []  # (id, simhash)
     for item_id, text in items:
@@ -103,19 +102,11 @@ def assign_clusters(db, kind: str, items: list[tuple[int, str]]) -> None:
             long.append((item_id, simhash(norm, already_normal=True)))
     updates: list[tuple] = []
     if short:
-        found: dict[str, int] = {}
-        hashes = list({h for _, h in short})
-        for i in range(0, len(hashes), 500):
-            chunk = hashes[i:i + 500]
-            for h, cluster in db.execute(
-                f"SELECT norm_hash, min(cluster_id) FROM paragraphs WHERE norm_hash IN ({','.join('?' * len(chunk))}) "
-                "AND cluster_id IS NOT NULL GROUP BY norm_hash", chunk,
-            ):
-                found[h] = cluster
+        found = store.clusters_by_norm_hash({h for _, h in short})
         for item_id, h in short:
             cluster = found.setdefault(h, item_id)
             updates.append((cluster, item_id))
-        db.executemany("UPDATE paragraphs SET cluster_id=? WHERE id=?", updates)
+        store.set_paragraph_clusters(updates)
     if not long:
         return
     keys_by_band: list[set[int]] = [set() for _ in range(BANDS)]
@@ -128,23 +119,13 @@ def assign_clusters(db, kind: str, items: list[tuple[int, str]]) -> None:
     # Stored items sharing any band key with a new one, with their hash and cluster.
     stored: dict[tuple[int, int], list[int]] = {}
     for b, keys in enumerate(keys_by_band):
-        keys = list(keys)
-        for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
-            for key, other in db.execute(
-                f"SELECT key, item_id FROM lsh WHERE kind=? AND band=? AND key IN ({','.join('?' * len(chunk))})",
-                (kind, b, *chunk),
-            ):
-                stored.setdefault((b, key), []).append(other)
-    others = list({o for v in stored.values() for o in v})
+        for key, other in store.lsh_items(kind, b, keys):
+            stored.setdefault((b, key), []).append(other)
+    others = {o for v in stored.values() for o in v}
     info: dict[int, tuple[int, int]] = {}
-    for i in range(0, len(others), 500):
-        chunk = others[i:i + 500]
-        for oid, oh, oc in db.execute(
-            f"SELECT id, simhash, cluster_id FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", chunk
-        ):
-            if oh is not None:
-                info[oid] = (oh, oc if oc is not None else oid)
+    for oid, (oh, oc) in store.simhash_clusters(kind, others).items():
+        if oh is not None:
+            info[oid] = (oh, oc if oc is not None else oid)
     updates = []
     lsh_rows = []
     for (item_id, h), keys in zip(long, item_keys, strict=True):
@@ -162,5 +143,11 @@ def assign_clusters(db, kind: str, items: list[tuple[int, str]]) -> None:
             stored.setdefault((b, k), []).append(item_id)
             lsh_rows.append((kind, b, k, item_id))
         updates.append((h, cluster, item_id))
-    db.executemany(f"UPDATE {table} SET simhash=?, cluster_id=? WHERE id=?", updates)
-    db.executemany("INSERT INTO lsh (kind, band, key, item_id) VALUES (?,?,?,?)", lsh_rows)
+    store.set_simhash_clusters(kind, updates)
+    store.add_lsh(lsh_rows)
+
+
+def cluster_document(store, doc_id: int, text: str) -> None:
+    """Clusters for a document just stored: its paragraphs among all stored paragraphs, then the document."""
+    assign_clusters(store, "p", store.paragraph_texts_of(doc_id))
+    assign_clusters(store, "d", [(doc_id, text)])

@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from .cleaning import clean_text
-from .dedup import assign_clusters, normalize
+from .dedup import cluster_document, normalize
 from .errors import InputError
 from .models import CleanResult, Document, RawRecord
 from .readers import iter_input_files, read_path
@@ -111,7 +111,7 @@ def ingest_record(store: Store, record: RawRecord) -> Outcome:
     if not docs:
         raise InputError(f"{record.path}: no text left after cleaning")
     out = Outcome("added", record.path)
-    with store.transaction() as db:
+    with store.transaction():
         raw_id = store.add_raw(sha256=record.sha256, path=record.path, format=record.format,
                                encoding=record.encoding, raw=record.raw, meta=record.meta)
         for i, doc in enumerate(docs):
@@ -125,16 +125,10 @@ def ingest_record(store: Store, record: RawRecord) -> Outcome:
                                         file_path=record.path)
             out.doc_ids.append(doc_id)
             out.paragraphs += len(doc.paragraphs)
-            _cluster_new(db, doc_id, doc)
+            cluster_document(store, doc_id, doc.text)
     if not out.doc_ids:
         out.status = "duplicate"
     return out
-
-
-def _cluster_new(db, doc_id: int, doc: Document) -> None:
-    rows = db.execute("SELECT id, text FROM paragraphs WHERE doc_id=? ORDER BY position", (doc_id,)).fetchall()
-    assign_clusters(db, "p", [(r[0], r[1]) for r in rows])
-    assign_clusters(db, "d", [(doc_id, doc.text)])
 
 
 def ingest_paths(settings: Settings, paths: Iterable[str | Path], *, progress: bool = False,
@@ -218,7 +212,7 @@ def reclean(settings: Settings, *, progress: bool = False, store: Store | None =
         except Exception as e:
             s.failed.append((rec.path, f"{rec.path}: {e}"))
             continue
-        with store.transaction() as db:
+        with store.transaction():
             existing = {r["part_index"]: r for r in store.documents_for_raw(row["id"])}
             for i, doc in enumerate(docs):
                 h = content_hash(doc)
@@ -237,12 +231,12 @@ def reclean(settings: Settings, *, progress: bool = False, store: Store | None =
                         s.removed += 1
                         continue
                     store.replace_document(old["id"], doc, content_hash=h)
-                    _cluster_new(db, old["id"], doc)
+                    cluster_document(store, old["id"], doc.text)
                     s.changed += 1
                 else:
                     if store.find_document_by_hash(h) is None:
                         doc_id = store.add_document(doc, raw_id=row["id"], part_index=i, content_hash=h, file_path=rec.path)
-                        _cluster_new(db, doc_id, doc)
+                        cluster_document(store, doc_id, doc.text)
                         s.added += 1
             for old in existing.values():
                 store.delete_document(old["id"])

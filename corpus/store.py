@@ -91,6 +91,53 @@ CREATE INDEX IF NOT EXISTS lsh_lookup ON lsh(kind, band, key);
 CREATE INDEX IF NOT EXISTS lsh_item ON lsh(kind, item_id);
 """
 
+# The crawler's tables (scrapers/): created when a crawl or `corpus scrape --status` first opens them.
+FRONTIER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS scrape_frontier (
+    job TEXT NOT NULL,
+    url TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'page',
+    site TEXT,
+    depth INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'queued',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    http_status INTEGER,
+    error TEXT,
+    outcome TEXT,
+    seq INTEGER NOT NULL,
+    added_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (job, url)
+);
+CREATE INDEX IF NOT EXISTS scrape_frontier_queue ON scrape_frontier(job, status, seq);
+CREATE TABLE IF NOT EXISTS scrape_pages (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    sha256 TEXT,
+    encoding TEXT,
+    raw_id INTEGER,
+    fetched_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scrape_log (
+    id INTEGER PRIMARY KEY,
+    job TEXT NOT NULL,
+    url TEXT NOT NULL,
+    final_url TEXT,
+    http_status INTEGER,
+    outcome TEXT NOT NULL,
+    bytes INTEGER,
+    encoding TEXT,
+    attempts INTEGER,
+    error TEXT,
+    at REAL NOT NULL
+);
+"""
+FRONTIER_FINISHED = ("done", "failed", "skipped")
+
+IN_CHUNK = 900  # values per `IN (...)` statement: under SQLite's historical limit of 999 bound variables
+_CLUSTERED = {"p": "paragraphs", "d": "documents"}  # what the near-duplicate kinds ('p', 'd') cluster
+
 DOC_COLUMNS = (
     "id, raw_id, part_index, title, site, url, file_path, date, year, unit, meeting, speaker, doc_type, "
     "truncated, claimed_length, char_count, content_hash, cluster_id, rev, added_at, updated_at"
@@ -267,7 +314,7 @@ class Store:
         """{doc_id: rev}: what an index compares with its own record to update incrementally."""
         return dict(self.db.execute("SELECT id, rev FROM documents").fetchall())
 
-    def iter_paragraph_rows(self, doc_ids: list[int] | None = None, batch: int = 500) -> Iterator[sqlite3.Row]:
+    def iter_paragraph_rows(self, doc_ids: list[int] | None = None, batch: int = IN_CHUNK) -> Iterator[sqlite3.Row]:
         """Paragraphs joined with their document's fields, for indexing. Ordered by doc, position."""
         sql = (
             "SELECT p.id, p.doc_id, p.position, p.text, p.kind, p.level, p.section, p.cluster_id, "
@@ -277,10 +324,68 @@ class Store:
         if doc_ids is None:
             yield from self.db.execute(sql + " ORDER BY p.doc_id, p.position")
             return
-        for i in range(0, len(doc_ids), batch):
-            chunk = doc_ids[i : i + batch]
-            q = sql + f" WHERE p.doc_id IN ({','.join('?' * len(chunk))}) ORDER BY p.doc_id, p.position"
+        for chunk in chunked(doc_ids, batch):
+            q = sql + f" WHERE p.doc_id IN ({marks(len(chunk))}) ORDER BY p.doc_id, p.position"
             yield from self.db.execute(q, chunk).fetchall()
+
+    def paragraph_texts(self, paragraph_ids) -> dict[int, str]:
+        """{paragraph id: text} for the ids that exist."""
+        out: dict[int, str] = {}
+        for chunk in chunked(paragraph_ids):
+            out.update(self.db.execute(f"SELECT id, text FROM paragraphs WHERE id IN ({marks(len(chunk))})", chunk))
+        return out
+
+    def paragraph_texts_of(self, doc_id: int) -> list[tuple[int, str]]:
+        """[(paragraph id, text)] of one document, in order."""
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT id, text FROM paragraphs WHERE doc_id=? ORDER BY position", (doc_id,))]
+
+    def paragraph_clusters(self, paragraph_ids) -> dict[int, int | None]:
+        """{paragraph id: repost cluster id} for the ids that exist."""
+        out: dict[int, int | None] = {}
+        for chunk in chunked(paragraph_ids):
+            out.update(self.db.execute(f"SELECT id, cluster_id FROM paragraphs WHERE id IN ({marks(len(chunk))})", chunk))
+        return out
+
+    # near-duplicate clusters and their LSH buckets (corpus/dedup.py decides, this stores) ---------
+    def clusters_by_norm_hash(self, hashes) -> dict[str, int]:
+        """{norm_hash: smallest cluster id} among already clustered paragraphs with those hashes."""
+        found: dict[str, int] = {}
+        for chunk in chunked(hashes):
+            found.update(self.db.execute(
+                f"SELECT norm_hash, min(cluster_id) FROM paragraphs WHERE norm_hash IN ({marks(len(chunk))}) "
+                "AND cluster_id IS NOT NULL GROUP BY norm_hash", chunk))
+        return found
+
+    def set_paragraph_clusters(self, updates: list[tuple[int, int]]) -> None:
+        """[(cluster id, paragraph id)]."""
+        self.db.executemany("UPDATE paragraphs SET cluster_id=? WHERE id=?", updates)
+
+    def lsh_items(self, kind: str, band: int, keys) -> list[tuple[int, int]]:
+        """[(key, item id)] of the stored items of `kind` ('p' | 'd') in `band` with one of `keys`."""
+        out: list[tuple[int, int]] = []
+        for chunk in chunked(keys):
+            out += [(r[0], r[1]) for r in self.db.execute(
+                f"SELECT key, item_id FROM lsh WHERE kind=? AND band=? AND key IN ({marks(len(chunk))})",
+                (kind, band, *chunk))]
+        return out
+
+    def simhash_clusters(self, kind: str, ids) -> dict[int, tuple[int | None, int | None]]:
+        """{id: (simhash, cluster id)} of paragraphs (kind 'p') or documents ('d')."""
+        out: dict[int, tuple[int | None, int | None]] = {}
+        for chunk in chunked(ids):
+            for oid, oh, oc in self.db.execute(
+                    f"SELECT id, simhash, cluster_id FROM {_CLUSTERED[kind]} WHERE id IN ({marks(len(chunk))})", chunk):
+                out[oid] = (oh, oc)
+        return out
+
+    def set_simhash_clusters(self, kind: str, updates: list[tuple[int, int, int]]) -> None:
+        """[(simhash, cluster id, id)] of paragraphs (kind 'p') or documents ('d')."""
+        self.db.executemany(f"UPDATE {_CLUSTERED[kind]} SET simhash=?, cluster_id=? WHERE id=?", updates)
+
+    def add_lsh(self, rows: list[tuple[str, int, int, int]]) -> None:
+        """[(kind, band, key, item id)]."""
+        self.db.executemany("INSERT INTO lsh (kind, band, key, item_id) VALUES (?,?,?,?)", rows)
 
     def cluster_members(self, cluster_id: int, kind: str = "p") -> list[dict]:
         """Reposts: the paragraphs (kind 'p') or documents (kind 'd') in one near-duplicate cluster."""
@@ -295,6 +400,95 @@ class Store:
                 (cluster_id,),
             )
         return [dict(r) for r in rows]
+
+    # crawl frontier, pages held, fetch log (scrapers.frontier.Frontier is the crawler's view) ------
+    def ensure_frontier_tables(self) -> None:
+        self.db.executescript(FRONTIER_SCHEMA)
+
+    def frontier_add(self, job: str, url: str, *, kind: str, site: str | None, depth: int) -> bool:
+        """Queue `url` for `job` unless the job has it already. True if it was new."""
+        now = time.time()
+        seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM scrape_frontier WHERE job=?", (job,)).fetchone()[0]
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO scrape_frontier (job, url, kind, site, depth, seq, added_at, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?)", (job, url, kind, site, depth, seq, now, now))
+        return cur.rowcount > 0
+
+    def frontier_next(self, job: str) -> sqlite3.Row | None:
+        return self.db.execute(
+            "SELECT * FROM scrape_frontier WHERE job=? AND status='queued' ORDER BY seq LIMIT 1", (job,)).fetchone()
+
+    def frontier_row(self, job: str, url: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM scrape_frontier WHERE job=? AND url=?", (job, url)).fetchone()
+
+    def frontier_finish(self, job: str, url: str, status: str, *, outcome: str, http_status: int | None, error: str,
+                        attempts: int) -> None:
+        self.db.execute(
+            "UPDATE scrape_frontier SET status=?, outcome=?, http_status=?, error=?, attempts=attempts+?, updated_at=? "
+            "WHERE job=? AND url=?", (status, outcome, http_status, error or None, attempts, time.time(), job, url))
+
+    def frontier_requeue(self, job: str, statuses: list[str]) -> int:
+        """URLs of `job` in one of `statuses` back in the queue (own transaction). Returns how many."""
+        with self.transaction() as db:
+            cur = db.execute(f"UPDATE scrape_frontier SET status='queued', updated_at=? WHERE job=? "
+                             f"AND status IN ({marks(len(statuses))})", (time.time(), job, *statuses))
+        return cur.rowcount
+
+    def frontier_requeue_url(self, job: str, url: str) -> None:
+        self.db.execute("UPDATE scrape_frontier SET status='queued' WHERE job=? AND url=?", (job, url))
+
+    def frontier_count(self, job: str, statuses: tuple[str, ...], *, skip_outcome: str | None = None) -> int:
+        """URLs of `job` in one of `statuses` (leaving out those whose outcome is `skip_outcome`)."""
+        sql = f"SELECT COUNT(*) FROM scrape_frontier WHERE job=? AND status IN ({marks(len(statuses))})"
+        args: tuple = (job, *statuses)
+        if skip_outcome is not None:
+            sql += " AND outcome != ?"
+            args += (skip_outcome,)
+        return self.db.execute(sql, args).fetchone()[0]
+
+    def frontier_job_counts(self) -> list[tuple[str, str, int]]:
+        """[(job, status, URLs)], by job."""
+        return [(r[0], r[1], r[2]) for r in self.db.execute(
+            "SELECT job, status, COUNT(*) FROM scrape_frontier GROUP BY job, status ORDER BY job")]
+
+    def frontier_list(self, statuses: tuple[str, ...], job: str | None, limit: int, *, failures: bool) -> list[dict]:
+        """Frontier rows in `statuses`: failures newest first (job, url, http_status, error, status),
+        else in queue order (job, url, kind)."""
+        cols = "job, url, http_status, error, status" if failures else "job, url, kind"
+        sql = f"SELECT {cols} FROM scrape_frontier WHERE status IN ({marks(len(statuses))})"
+        args: tuple = tuple(statuses)
+        if job:
+            sql += " AND job=?"
+            args += (job,)
+        sql += " ORDER BY updated_at DESC LIMIT ?" if failures else " ORDER BY job, seq LIMIT ?"
+        return [dict(r) for r in self.db.execute(sql, (*args, limit))]
+
+    def scrape_page(self, url: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM scrape_pages WHERE url=?", (url,)).fetchone()
+
+    def remember_scrape_page(self, url: str, *, etag: str | None, last_modified: str | None, sha256: str | None,
+                             encoding: str | None, raw_id: int | None) -> None:
+        self.db.execute(
+            "INSERT INTO scrape_pages (url, etag, last_modified, sha256, encoding, raw_id, fetched_at) "
+            "VALUES (?,?,?,?,?,?,?) ON CONFLICT(url) DO UPDATE SET etag=excluded.etag, "
+            "last_modified=excluded.last_modified, sha256=COALESCE(excluded.sha256, sha256), "
+            "encoding=COALESCE(excluded.encoding, encoding), raw_id=COALESCE(excluded.raw_id, raw_id), "
+            "fetched_at=excluded.fetched_at",
+            (url, etag, last_modified, sha256, encoding, raw_id, time.time()))
+
+    def scrape_pages_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM scrape_pages").fetchone()[0]
+
+    def log_fetch(self, job: str, url: str, outcome: str, *, final_url: str | None, http_status: int | None,
+                  nbytes: int | None, encoding: str | None, attempts: int, error: str) -> None:
+        self.db.execute(
+            "INSERT INTO scrape_log (job, url, final_url, http_status, outcome, bytes, encoding, attempts, error, at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (job, url, final_url, http_status, outcome, nbytes, encoding, attempts, error or None, time.time()))
+
+    def fetch_log_counts(self) -> dict[str, int]:
+        """{outcome: fetches} over the whole fetch log."""
+        return {r[0]: r[1] for r in self.db.execute("SELECT outcome, COUNT(*) FROM scrape_log GROUP BY outcome")}
 
     # stats --------------------------------------------------------------------------------
     def stats(self) -> dict:
@@ -326,6 +520,18 @@ class Store:
             "by_year": [(r[0], r[1]) for r in by_year],
             "by_type": [(r[0], r[1]) for r in by_type],
         }
+
+
+def chunked(values, size: int = IN_CHUNK) -> Iterator[list]:
+    """`values` (any iterable) in lists of at most `size`: one `IN (...)` statement each."""
+    values = list(values)
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def marks(n: int) -> str:
+    """'?,?,?' for an `IN (...)` of n values."""
+    return ",".join("?" * n)
 
 
 def _char_count(doc: Document) -> int:

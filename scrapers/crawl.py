@@ -86,8 +86,7 @@ class Crawler:
                     if row is None or row["status"] == "queued":
                         continue
                     if refresh or (retry_failed and row["status"] != "done"):
-                        self.store.db.execute("UPDATE scrape_frontier SET status='queued' WHERE job=? AND url=?",
-                                              (job, url))
+                        self.frontier.requeue_url(job, url)
                     elif row["status"] == "done":
                         done_before += 1
         s = self._run(job, None, max_pages=None, refresh=refresh)
@@ -119,8 +118,7 @@ class Crawler:
             if row is None:
                 break
             self._one(job, row, adapter or adapter_for_url(row["url"]), s, refresh=refresh)
-        s.queued_left = self.store.db.execute(
-            "SELECT COUNT(*) FROM scrape_frontier WHERE job=? AND status='queued'", (job,)).fetchone()[0]
+        s.queued_left = self.frontier.queued_count(job)
         s.seconds = time.perf_counter() - t0
         return s
 

@@ -160,14 +160,12 @@ def _doc(title, paras, **kw):
 
 
 def _add(store: Store, doc, key: str) -> int:
-    from corpus.dedup import assign_clusters
+    from corpus.dedup import cluster_document
 
-    with store.transaction() as db:
+    with store.transaction():
         raw = store.add_raw(sha256=key, path=key, format="text", encoding="utf-8", raw=doc.text, meta={})
         doc_id = store.add_document(doc, raw_id=raw, part_index=0, content_hash=key, file_path=key)
-        rows = db.execute("SELECT id, text FROM paragraphs WHERE doc_id=?", (doc_id,)).fetchall()
-        assign_clusters(db, "p", [(r[0], r[1]) for r in rows])
-        assign_clusters(db, "d", [(doc_id, doc.text)])
+        cluster_document(store, doc_id, doc.text)
     return doc_id
 
 
