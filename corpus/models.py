@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 @dataclass
 class Paragraph:
     text: str
-    kind: str = "body"  # "heading" | "body"
+    kind: str = "body"  # "heading" | "body" | "table" (one table row, cells joined by " | ")
     level: int = 0  # outline level of a heading: 1 一、 2 （一） 3 1. 4 （1）; 0 for body text
     section: list[str] = field(default_factory=list)  # the headings above this paragraph, outermost first
     omitted_before: int | None = None  # a paywall omitted text just before this paragraph: its length, or -1 if unknown
@@ -65,9 +65,20 @@ class Removal:
 
 
 @dataclass
+class Join:
+    """Two lines the cleaner joined into one (a hard-wrapped sentence, a table row), for `--explain`."""
+
+    before: str  # the end of the first line
+    after: str  # the start of the line joined onto it
+    rule: str
+    line_no: int | None = None
+
+
+@dataclass
 class CleanResult:
     documents: list[Document]
     removed: list[Removal] = field(default_factory=list)
+    joins: list[Join] = field(default_factory=list)
 
 
 @dataclass

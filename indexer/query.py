@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from corpus.cleaning.markup import strip_invisible
 from corpus.errors import QueryError
 
 from .analysis import RUN, fold
@@ -170,6 +171,7 @@ def parse(text: str, *, max_chars: int = 500, filters: dict[str, str] | None = N
     """Parse a query (plus extra filters from the UI, same keys as the query language)."""
     if text is None:
         text = ""
+    text = strip_invisible(text)  # the stored text has none (corpus.cleaning): 要\u200c素保障 finds 要素保障
     if len(text) > max_chars:
         raise QueryError(f"query too long ({len(text)} characters; the limit is {max_chars}): shorten it")
     q = Query(text=text)

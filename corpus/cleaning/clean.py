@@ -13,7 +13,9 @@ Pipeline (clean.py keeps only the order; each stage is its own module and works 
   5. header.py: title (source meta > 标题: > first line), repeated titles, report headers
   6. news.py: photo captions, datelines, speech headers, wire tails
   7. structure.py: table of contents, compilations (one Document per speech), 新闻联播 items
-  8. outline.py: headings, levels, section paths
+  8. tables.py: tables flattened to one cell per line -> one row per line (kind "table")
+  9. reflow.py: hard-wrapped lines joined again (PDF copies), page numbers between them dropped
+  10. outline.py: headings, levels, section paths
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from . import rules as R
 from .header import header_lines, take_title
 from .line_rules import line_rules
 from .lines import Ctx
-from .markup import split_lines
+from .markup import split_lines, strip_invisible
 from .news import news
 from .outline import Block, build_paragraphs
 from .paywall import paywall
+from .reflow import reflow, wrap_width
 from .structure import Segment, compilation, news_items, toc_block
+from .tables import tables
 from .wikisource import join_fragments, wikisource
 
 log = logging.getLogger(__name__)
@@ -45,7 +49,8 @@ def clean_text(text: str, *, meta: dict | None = None) -> CleanResult:
     `meta` carries what the source said (title, url, date, site, unit, doc_type, speaker, meeting);
     it wins over what the text says; the text fills what the source left out.
     """
-    meta = {k: v for k, v in (meta or {}).items() if v not in (None, "")}
+    meta = {k: (strip_invisible(v).strip() if isinstance(v, str) else v) for k, v in (meta or {}).items()}
+    meta = {k: v for k, v in meta.items() if v not in (None, "")}
     ctx = Ctx(meta=meta)
     if meta.get("date"):
         ctx.date("meta", M.normalize_date(str(meta["date"])) or str(meta["date"]))
@@ -61,6 +66,7 @@ def clean_text(text: str, *, meta: dict | None = None) -> CleanResult:
     lines = header_lines(lines, ctx, title)
     lines = news(lines, ctx, title)
     lines = toc_block(lines, ctx, title)
+    width = wrap_width(lines)  # of the whole text: a short compiled piece says little on its own
 
     segments = news_items(lines, ctx)
     is_news_day = segments is not None
@@ -72,6 +78,8 @@ def clean_text(text: str, *, meta: dict | None = None) -> CleanResult:
     elif title and not meta.get("title"):
         # the compilation's own title is not any speech's title; it survives as their `meeting`
         ctx.drop(title, "compilation.title", None)
+    for seg in segments:  # after segmenting: a compilation's numbered piece list is not a table
+        seg.lines = reflow(tables(seg.lines, ctx), ctx, width=width)
 
     # metadata shared by every document of this text
     removed_text = "\n".join(r.text for r in ctx.removed)
@@ -101,6 +109,10 @@ def clean_text(text: str, *, meta: dict | None = None) -> CleanResult:
                 continue
             if ln.kind == "link":
                 seg.url = seg.url or ln.text
+                continue
+            if ln.kind == "table":
+                blocks.append(Block(text=ln.text, kind="table", omitted_before=pending))
+                pending = None
                 continue
             if ln.kind != "text" or not ln.text:
                 continue
@@ -141,7 +153,7 @@ def clean_text(text: str, *, meta: dict | None = None) -> CleanResult:
         docs[-1].truncated = True
         docs[-1].claimed_length = ctx.claimed_length
     ctx.removed.sort(key=lambda r: r.line_no if r.line_no is not None else 0)
-    return CleanResult(documents=docs, removed=ctx.removed)
+    return CleanResult(documents=docs, removed=ctx.removed, joins=ctx.joins)
 
 
 def _fallback_title(paragraphs: list) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..models import Removal
+from ..models import Join, Removal
 
 DATE_PRIORITY = ["meta", "published", "datetime", "header", "paren", "promulgated", "edition", "md_title", "title_year"]
 
@@ -16,7 +16,9 @@ DATE_PRIORITY = ["meta", "published", "datetime", "header", "paren", "promulgate
 class Line:
     text: str
     no: int | None
-    kind: str = "text"  # "text" | "omission" (paywall omitted n chars here) | "tail" (truncated here) | "link"
+    # "text" | "omission" (paywall omitted n chars here) | "tail" (truncated here) | "link" |
+    # "table" (one table row, its cells joined by rules.TABLE_SEPARATOR)
+    kind: str = "text"
     n: int | None = None
     md_level: int | None = None
     after_blank: bool = False
@@ -27,6 +29,7 @@ class Line:
 class Ctx:
     meta: dict
     removed: list[Removal] = field(default_factory=list)
+    joins: list[Join] = field(default_factory=list)
     dates: dict[str, str] = field(default_factory=dict)
     urls: list[str] = field(default_factory=list)
     title_prefix: str | None = None
@@ -41,6 +44,10 @@ class Ctx:
         text = text.strip()
         if text:
             self.removed.append(Removal(text=text, rule=rule, line_no=no))
+
+    def join(self, first: str, second: str, rule: str, no: int | None) -> None:
+        """Record that `second` was joined onto `first` (both shown shortened)."""
+        self.joins.append(Join(before=first[-20:], after=second[:20], rule=rule, line_no=no))
 
     def date(self, source: str, value: str | None) -> None:
         if value and source not in self.dates:

@@ -10,8 +10,13 @@ from . import rules as R
 from .lines import Ctx, Line
 
 
+def strip_invisible(text: str) -> str:
+    """Text without invisible/formatting characters (rules.INVISIBLE); queries go through it too."""
+    return R.INVISIBLE.sub("", text) if R.INVISIBLE.search(text) else text
+
+
 def split_lines(text: str, ctx: Ctx) -> list[Line]:
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").replace("\u200b", "")
+    text = strip_invisible(text.replace("\r\n", "\n").replace("\r", "\n"))
     if "<!--" in text:
         def _comment(m: re.Match) -> str:
             ctx.drop(m.group(0), "markup.comment", text.count("\n", 0, m.start()) + 1)

@@ -20,6 +20,7 @@ class Block:
 
     text: str
     md_level: int | None = None  # markdown heading level (# = 1)
+    kind: str = "text"  # "text" | "table" (a table row: never a heading)
     omitted_before: int | None = None
 
 
@@ -49,6 +50,9 @@ def build_paragraphs(blocks: list[Block]) -> list[Paragraph]:
     for i, b in enumerate(blocks):
         t = b.text
         nxt = texts[i + 1] if i + 1 < len(texts) else None
+        if b.kind == "table":
+            items.append((t, "table", 0, b.omitted_before))
+            continue
         if b.md_level is not None:
             lvl = heading_level(t)
             items.append((t, "heading", lvl if lvl is not None else max(1, b.md_level - 1), b.omitted_before))
@@ -85,6 +89,6 @@ def build_paragraphs(blocks: list[Block]) -> list[Paragraph]:
                                         section=[s for _, s in stack], omitted_before=omitted))
             stack.append((level, text))
         else:
-            paragraphs.append(Paragraph(text=text, kind="body", level=0,
+            paragraphs.append(Paragraph(text=text, kind=kind, level=0,
                                         section=[s for _, s in stack], omitted_before=omitted))
     return paragraphs

@@ -35,6 +35,11 @@ CLAIMED_LENGTH = re.compile(r"全文共\s*(\d+)\s*字")
 # ---------------------------------------------------------------------------------------------
 # Markup left in text
 # ---------------------------------------------------------------------------------------------
+# Invisible and formatting characters: zero-width space/non-joiner/joiner, word joiner, BOM/ZWNBSP,
+# soft hyphen, Mongolian vowel separator, bidi marks, embeddings, overrides and isolates. Inside a word
+# they break every match ("要\u200c素保障" is not found by 要素保障) and bidi controls can reorder what
+# a reader sees, so the cleaner removes them (the raw source keeps them).
+INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 HTML_BREAK_TAG = re.compile(r"<\s*(?:br|/p|p|/div|div|/li|li|/h\d|h\d)(?:\s[^<>]*)?/?\s*>", re.I)
 HTML_INLINE_TAG = re.compile(r"</?\s*(?:strong|b|i|em|span|font|u|a|sup|sub|img|small|big)(?:\s[^<>]*)?/?\s*>", re.I)
 HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -256,3 +261,59 @@ MEETING_RES = [
     # 在全市一季度重点项目建设现场推进会发言汇编
     re.compile(r"^在?(?P<m>.{2,60}?(?:会议|会|论坛|峰会|座谈会|大会))(?:上的)?(?:讲话|发言|致辞|交流发言|主持词)"),
 ]
+
+# ---------------------------------------------------------------------------------------------
+# Re-flow of hard-wrapped text (text copied from PDFs breaks lines inside sentences:
+# "…提供传统服务和保障的能" / "力。"). Used by reflow.py; every join is recorded for --explain.
+# ---------------------------------------------------------------------------------------------
+# A line ends its paragraph when it ends with one of these (closing quotes/brackets after them allowed).
+PARA_END = re.compile(r"[。！？!?；;：:…][”’」』》）)\]】]*$")
+# A document is hard-wrapped at width W (display columns: a Han character is 2) when at least
+# REFLOW_MIN_LINES lines of at least REFLOW_MIN_WIDTH columns end within REFLOW_SLACK columns short of
+# W without closing their sentence, and they are at least REFLOW_MIN_SHARE of such prose lines.
+REFLOW_MIN_WIDTH = 24
+REFLOW_MIN_LINES = 5
+REFLOW_MIN_SHARE = 0.25
+REFLOW_SLACK = 6  # a first-line indent (2 Han characters) plus justification slack
+# The next line starts something of its own: never joined onto the previous line.
+# (outline headings are checked with outline.heading_level as well)
+REFLOW_NEVER_JOIN_NEXT = re.compile(
+    r"^(?:[•·●◆▪■□○◇►▶※★☆\-\*—]|第[一二三四五六七八九十百零〇两\d]+[条章节编部分]|附\s*件|附\s*[表图录]|注[:：]|"
+    r"(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$|同志们|各位|尊敬的|女士们|朋友们)"
+)
+# An orphan: a short line that closes the sentence the previous line left open ("力。", "设。", "市融资。").
+ORPHAN_MAX_LEN = 6
+ORPHAN_PREV_MIN_LEN = 10
+# A lead-in left alone on its line ("最后，", "同时，") continues on the next line.
+LEAD_IN = re.compile(r"^[\u4e00-\u9fff]{1,4}[，,]$")
+# The previous line must end inside a sentence: a Han character, a digit/letter, or a comma-like mark.
+OPEN_END = re.compile(r"[\u4e00-\u9fff0-9A-Za-z，,、“‘（(《〈]$")
+# Page numbers a PDF copy leaves between two halves of a sentence: "10", "— 10 —", "- 3 -", "第3页".
+PAGE_NUMBER_LINE = re.compile(r"^\d{1,3}$")
+PAGE_NUMBER_DECORATED = re.compile(r"^(?:[-—–－]\s*\d{1,3}\s*[-—–－]|第\s*\d{1,3}\s*页(?:\s*[/／共]\s*\d{1,3}\s*页?)?)$")
+# Text set vertically, one Han character per line ("项" / "目" / "简" / "介"): one word.
+VERTICAL_CHAR = re.compile(r"^[\u4e00-\u9fff]$")
+
+# ---------------------------------------------------------------------------------------------
+# Tables flattened to one cell per line (pkulaw, PDF and Word copies). Used by tables.py.
+# ---------------------------------------------------------------------------------------------
+TABLE_CELL_MAX_LEN = 30  # a cell is short...
+TABLE_CELL_BAD_END = re.compile(r"[。！？!?；;]$")  # ...and not a sentence
+TABLE_LABEL_MAX_LEN = 8  # a cell may end with "：" (a form label: "申报单位：") when it is this short
+TABLE_MIN_CELLS = 6  # a run of at least this many cells is a table
+TABLE_MIN_SHORT_CELLS = 3  # ...of which this many are very short (at most TABLE_SHORT_CELL_LEN)
+TABLE_SHORT_CELL_LEN = 12
+TABLE_MAX_BRIDGE = 2  # long cells (a description column) allowed in a row between short ones
+TABLE_ROW_NUMBER = re.compile(r"^\d{1,4}$")  # a 序号 column cell
+TABLE_ROW_MAX_CHARS = 160  # a table without row numbers is cut into rows of about this size
+TABLE_SEPARATOR = " | "
+# a row of a table given as cells separated by tabs (Word/HTML table rows, TSV copies)
+TABLE_TAB = "\t"
+# A label alone on its line, continued by the title on the next: "附件2" / "智能制造典型场景参考指引",
+# "3.3" / "智慧社区基础数据", "附：" / "资源税税目税率表". Joined (with a space after a number).
+LABEL_LINE = re.compile(
+    r"^(?:附\s*件\s*\d{0,2}|附\s*[表图录]\s*\d{0,2}|附|[图表]\s*\d{1,2}(?:[-.．]\d{1,2})?|\d{1,2}(?:[.．]\d{1,2}){1,3})\s*[:：]?$"
+)
+LABEL_TITLE_MAX_LEN = 40
+# "续表" (the table goes on over the page): a layout line, never content.
+TABLE_CONTINUED = re.compile(r"^续\s*表\s*\d{0,2}$")

@@ -38,7 +38,7 @@ def ingest(paths: tuple[Path, ...], quiet: bool) -> None:
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per document.")
-@click.option("--explain", is_flag=True, help="List every removed line with the rule that removed it.")
+@click.option("--explain", is_flag=True, help="List every removed line with the rule that removed it, and every joined line break.")
 @handle_errors
 def clean(file: Path, as_json: bool, explain: bool) -> None:
     """Print the cleaned document(s) of FILE without storing anything."""
@@ -58,6 +58,8 @@ def clean(file: Path, as_json: bool, explain: bool) -> None:
                 d = doc.to_json()
                 if explain:
                     d["removed"] = [{"rule": r.rule, "text": r.text, "line": r.line_no} for r in result.removed]
+                    d["joined"] = [{"rule": j.rule, "before": j.before, "after": j.after, "line": j.line_no}
+                                   for j in result.joins]
                 out.append(d)
             continue
         for doc in result.documents:
@@ -82,6 +84,10 @@ def clean(file: Path, as_json: bool, explain: bool) -> None:
             for r in result.removed:
                 where = f"line {r.line_no}: " if r.line_no else ""
                 click.echo(f"  [{r.rule}] {where}{r.text[:120]}")
+            click.secho(f"joined ({len(result.joins)}):", bold=True)
+            for j in result.joins:
+                where = f"line {j.line_no}: " if j.line_no else ""
+                click.echo(f"  [{j.rule}] {where}…{j.before} ⏎ {j.after}…")
     if as_json:
         echo_json(out)
 
