@@ -349,3 +349,50 @@ def finish(summary: ExportSummary, prov: dict, path: Path | None, write_meta: bo
     summary.provenance = prov
     return summary
 
+
+
+# Any small table -----------------------------------------------------------------------------------------
+def export_table(settings, columns: list[str], rows: list[list], out: BinaryIO | Path | str, fmt: str | None = None,
+                 *, about: dict | None = None, bom: bool = True, write_meta: bool = True) -> ExportSummary:
+    """A table the tools show (a timeline's years, a pattern's fillers, collocations, compare lists)
+    as csv | jsonl | xlsx | parquet through the same writers and Excel safety as the exports.
+    Column types come from the values; `about` (tool, phrase, filters...) goes into the provenance."""
+    from .provenance import corpus_info, excel_safety, head
+
+    t0 = time.perf_counter()
+    path = Path(out) if isinstance(out, str | Path) else None
+    fmt = infer_format(path, fmt)
+
+    def typ(i: int) -> str:
+        vals = [r[i] for r in rows if r[i] is not None]
+        if vals and all(isinstance(v, bool) for v in vals):
+            return "bool"
+        if vals and all(isinstance(v, int) and not isinstance(v, bool) for v in vals):
+            return "int"
+        if vals and all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals):
+            return "float"
+        return "str"
+
+    cols = [(name, typ(i)) for i, name in enumerate(columns)]
+    prov = head("table")
+    prov.update(about or {})
+    prov["corpus"] = corpus_info(settings)
+    prov["format"] = fmt
+    safety = excel_safety(fmt)
+    if safety:
+        prov["excel_safety"] = safety
+    summary = ExportSummary(format=fmt, path=path, fields=list(columns))
+
+    def run(stream: BinaryIO) -> None:
+        writer = make_writer(fmt, stream, cols, summary, prov, bom=bom)
+        for row in rows:
+            writer.write([None if v is None else float(v) if t == "float" else str(v) if t == "str" else v
+                          for v, (_, t) in zip(row, cols, strict=True)])
+            summary.rows += 1
+        prov["rows"] = summary.rows
+        if safety:
+            prov["excel_safety"]["cells_neutralised"] = summary.neutralised
+        writer.close(prov)
+
+    run_to(out, path, run)
+    return finish(summary, prov, path, write_meta, t0)

@@ -182,8 +182,9 @@ class CharIndex:
             return [self._posting(ranks[0] << cb)]
         return [self._posting((a << cb) | b) for a, b in zip(ranks, ranks[1:], strict=False)]
 
-    def rows_for(self, folded_phrase: str) -> np.ndarray:
-        """Rows whose folded text holds the phrase (see the module docstring for the rule)."""
+    def candidate_rows(self, folded_phrase: str) -> np.ndarray:
+        """Rows holding every character pair of the phrase: a superset of `rows_for`, not yet
+        checked against the text (cheap; for callers that check only some of the rows)."""
         runs = RUN.findall(folded_phrase)
         if not runs:
             return np.zeros(0, dtype=np.int32)
@@ -193,7 +194,12 @@ class CharIndex:
             if got is None:
                 return np.zeros(0, dtype=np.int32)
             lists.extend(got)
-        cand = intersect_sorted(lists)
+        return intersect_sorted(lists)
+
+    def rows_for(self, folded_phrase: str) -> np.ndarray:
+        """Rows whose folded text holds the phrase (see the module docstring for the rule)."""
+        runs = RUN.findall(folded_phrase)
+        cand = self.candidate_rows(folded_phrase)
         if len(runs) == 1 and len(runs[0]) <= 2:
             return cand  # the postings are the answer
         if len(cand) == 0:

@@ -24,9 +24,10 @@ def main(ctx: click.Context, data_dir: str | None, verbose: int) -> None:
 
 
 def _register() -> None:
-    from . import demo_cmds, export_cmds, ingest_cmds, scrape_cmds, search_cmds, semantic_cmds, web_cmds
+    from . import demo_cmds, export_cmds, ingest_cmds, scrape_cmds, search_cmds, semantic_cmds, tifa_cmds, web_cmds
 
-    for module in (demo_cmds, ingest_cmds, search_cmds, semantic_cmds, web_cmds, export_cmds, scrape_cmds):
+    for module in (demo_cmds, ingest_cmds, search_cmds, semantic_cmds, web_cmds, export_cmds, scrape_cmds,
+                   tifa_cmds):
         for command in getattr(module, "commands", []):
             main.add_command(command)
 

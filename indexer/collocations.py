@@ -1,0 +1,181 @@
+"""Collocations with statistics (搭配): the jieba words within a window left and right of a
+phrase, ranked by logDice, with log-likelihood and raw counts shown.
+
+Counting (one *occurrence* = one exact match of the phrase, as KWIC lists them):
+- the node's words are the index's jieba words overlapping the match; its window is the
+  `window` words before the first of them and after the last, within the paragraph (the
+  analyzer already dropped punctuation and spaces);
+- f_xy: how often a word stands in the windows (left and right counted apart too);
+- f_x: occurrences of the phrase; f_y: occurrences of the word in the sub-corpus;
+  N: words in the sub-corpus; W: words in all windows.
+
+Statistics (both computed in `scores()`, which the tests check against a reference):
+- logDice = 14 + log2(2·f_xy / (f_x + f_y))  (Rychlý 2008: at most 14, comparable across corpora)
+- log-likelihood G² = 2·Σ O·ln(O/E) over the 2×2 table {in windows, elsewhere} × {the word,
+  other words}: O11 = f_xy, O12 = W − f_xy, O21 = f_y − f_xy, O22 = N − W − O21 (Dunning 1993).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from corpus.errors import QueryError
+
+from .analysis import fold
+from .subcorpus import (
+    clean_phrase,
+    corpus_rows,
+    normalise_filters,
+    occurrences,
+    row_mask,
+    token_offsets,
+    tokens,
+)
+
+SORTS = ("logdice", "ll", "count")
+MAX_WINDOW = 10
+
+
+@dataclass
+class Collocate:
+    word: str
+    count: int  # f_xy
+    left: int
+    right: int
+    frequency: int  # f_y in the sub-corpus
+    logdice: float
+    ll: float
+
+
+@dataclass
+class CollocationResult:
+    phrase: str
+    window: int
+    filters: dict[str, list[str]]
+    fold: bool
+    sort: str
+    occurrences: int  # f_x
+    corpus_words: int  # N
+    window_words: int  # W
+    collocates: list[Collocate] = field(default_factory=list)
+    left: list[Collocate] = field(default_factory=list)  # the top words by their left count
+    right: list[Collocate] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    def table(self) -> tuple[list[str], list[list]]:
+        cols = ["word", "logdice", "log_likelihood", "count", "left", "right", "word_frequency"]
+        return cols, [[c.word, c.logdice, c.ll, c.count, c.left, c.right, c.frequency] for c in self.collocates]
+
+
+def _xlogx_ratio(o: float, e: float) -> float:
+    return o * math.log(o / e) if o > 0 and e > 0 else 0.0
+
+
+def log_likelihood(a: float, b: float, c: float, d: float) -> float:
+    """G² of the 2×2 table [[a, b], [c, d]] (0·ln 0 = 0)."""
+    n = a + b + c + d
+    if n <= 0:
+        return 0.0
+    r1, r2, c1, c2 = a + b, c + d, a + c, b + d
+    g = (_xlogx_ratio(a, r1 * c1 / n) + _xlogx_ratio(b, r1 * c2 / n) + _xlogx_ratio(c, r2 * c1 / n)
+         + _xlogx_ratio(d, r2 * c2 / n))
+    return 2.0 * g
+
+
+def scores(f_xy: int, f_x: int, f_y: int, window_words: int, corpus_words: int) -> tuple[float, float]:
+    """(logDice, log-likelihood) of a collocate (see the module docstring)."""
+    logdice = 14 + math.log2(2 * f_xy / (f_x + f_y)) if f_xy > 0 and f_x + f_y > 0 else float("-inf")
+    a = f_xy
+    b = max(window_words - f_xy, 0)
+    c = max(f_y - f_xy, 0)
+    d = max(corpus_words - window_words - c, 0)
+    return logdice, log_likelihood(a, b, c, d)
+
+
+def collocations(settings, phrase: str, window: int = 5, filters: dict | None = None, fold_reposts: bool = True,
+                 min_count: int = 2, top: int = 50, sort: str = "logdice") -> CollocationResult:
+    """The words around `phrase` in the sub-corpus, with logDice and log-likelihood."""
+    if sort not in SORTS:
+        raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+    if not 1 <= int(window) <= MAX_WINDOW:
+        raise QueryError(f"the window must be between 1 and {MAX_WINDOW} words")
+    phrase = clean_phrase(phrase)
+    f = normalise_filters(filters)
+    rows = corpus_rows(settings)
+    mask = row_mask(rows, f, fold_reposts)
+    tok, tokoff, words = tokens(settings, rows)
+    hit_rows, starts = occurrences(rows, phrase, mask)
+    needle_len = _match_lengths(rows, phrase, hit_rows, starts)
+    text, toff = rows.text, rows.toff
+    left_c: Counter = Counter()
+    right_c: Counter = Counter()
+    window_words = 0
+    cache_row = -1
+    ids: list[int] = []
+    offs: list[int] = []
+    ends: list[int] = []
+    for r, s, ln in zip(hit_rows.tolist(), starts.tolist(), needle_len, strict=True):
+        if r != cache_row:
+            cache_row = r
+            ids = np.asarray(tok[int(tokoff[r]):int(tokoff[r + 1])]).tolist()
+            offs = token_offsets(text, int(toff[r]), [words[i] for i in ids])
+            ends = [o + len(words[i]) for o, i in zip(offs, ids, strict=True)]
+        e = s + ln
+        # the words overlapping [s, e): first with end > s, last with start < e
+        lo = bisect_right(ends, s)
+        hi = lo
+        while hi < len(offs) and offs[hi] < e:
+            hi += 1
+        lw = ids[max(0, lo - window):lo]
+        rw = ids[hi:hi + window]
+        left_c.update(lw)
+        right_c.update(rw)
+        window_words += len(lw) + len(rw)
+    f_x = len(hit_rows)
+    sel = np.flatnonzero(mask)
+    corpus_words = int((tokoff[sel + 1] - tokoff[sel]).sum()) if len(sel) else 0
+    total = left_c + right_c
+    cands = [w for w, n in total.items() if n >= min_count]
+    node = fold(phrase)
+    out = []
+    full = mask.all()
+    for w in cands:
+        if words[w] == node:  # the phrase itself, when a window reaches its next occurrence
+            continue
+        prow, ptf = rows.view.word_postings(words[w])
+        if full:
+            f_y = int(np.asarray(ptf).sum())
+        else:
+            pr = np.asarray(prow, dtype=np.int64)
+            f_y = int(np.asarray(ptf)[mask[pr]].sum()) if len(pr) else 0
+        ld, ll = scores(total[w], f_x, f_y, window_words, corpus_words)
+        out.append(Collocate(word=words[w], count=total[w], left=left_c[w], right=right_c[w], frequency=f_y,
+                             logdice=round(ld, 3), ll=round(ll, 2)))
+    keyf = {"logdice": lambda c: (-c.logdice, -c.ll, c.word), "ll": lambda c: (-c.ll, -c.logdice, c.word),
+            "count": lambda c: (-c.count, -c.logdice, c.word)}[sort]
+    out.sort(key=keyf)
+    left = sorted([c for c in out if c.left >= min_count], key=lambda c: (-c.left, -c.logdice, c.word))[:top]
+    right = sorted([c for c in out if c.right >= min_count], key=lambda c: (-c.right, -c.logdice, c.word))[:top]
+    return CollocationResult(phrase=phrase, window=int(window), filters=f, fold=fold_reposts, sort=sort,
+                             occurrences=f_x, corpus_words=corpus_words, window_words=window_words,
+                             collocates=out[:top] if top else out, left=left, right=right)
+
+
+def _match_lengths(rows, phrase: str, hit_rows: np.ndarray, starts: np.ndarray) -> list[int]:
+    """Length of each match (a punctuated phrase can match with other punctuation in between)."""
+    from .subcorpus import phrase_regex
+
+    pat = phrase_regex(fold(phrase))
+    text = rows.text
+    out = []
+    for s in starts.tolist():
+        m = pat.match(text, s)
+        out.append(m.end() - s if m else len(phrase))
+    return out

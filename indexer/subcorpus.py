@@ -1,0 +1,345 @@
+"""The keyword index seen as a corpus to count in: what the 提法 tools (trend, pattern,
+collocations, compare) share.
+
+Every paragraph of the index is a *row* (indexer.keyword). `corpus_rows(settings)` gives, per row
+and cached per index generation and document table: its document's year, date order, unit level,
+site and type, its length in characters, and whether it stands for its repost cluster. A
+sub-corpus is a boolean mask over rows (`SubCorpus.mask`), made from the same filters as search
+(`year: site: type: unit: title: level:`, indexer.query) and the same repost folding: with
+`fold=True` each paragraph cluster counts once, at its earliest dated copy (so a speech reposted
+on three sites counts once, in the year it was first given).
+
+Occurrences of a phrase come from the character index (every exact occurrence, traditional text
+folded to simplified) and are counted in the folded texts the index keeps in memory, with the
+index's own rule for punctuation inside a phrase (要素，保障 also finds 要素。保障). Nothing
+here reads paragraph texts from SQLite except the few examples shown to a person.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from corpus.errors import IndexMissing, QueryError
+
+from .analysis import RUN, fold
+from .query import FIELD_ALIASES, FIELDS, Query, parse_year
+
+VERIFY_ROWS = 3000  # more candidate rows than this: one regex pass over the whole text instead
+UNDATED = "（无日期）"
+UNKNOWN = "（未注明）"
+
+
+@dataclass
+class CorpusRows:
+    """Per-row document attributes for one index generation (see the module docstring)."""
+
+    view: object  # indexer.keyword.IndexView
+    docs: dict  # doc id -> indexer.search.DocInfo
+    arrays: object  # indexer.search.DocArrays
+    docpos: np.ndarray  # row -> position in arrays.ids (-1: document gone since the index was built)
+    year: np.ndarray  # row -> year, -1 when the document has no date
+    date_key: np.ndarray  # row -> rank of the document's date, oldest first; undated last
+    length: np.ndarray  # row -> characters
+    rep: np.ndarray  # row -> True if it stands for its repost cluster (earliest dated copy)
+
+    @property
+    def n(self) -> int:
+        return len(self.year)
+
+    @property
+    def text(self) -> str:
+        return self.view.chars.text
+
+    @property
+    def toff(self) -> np.ndarray:
+        return self.view.chars.toff
+
+    def doc_id(self, row: int) -> int:
+        return int(self.view.docid[row])
+
+    def doc(self, row: int):
+        return self.docs.get(self.doc_id(row))
+
+    def row_of_offset(self, positions: np.ndarray) -> np.ndarray:
+        return (np.searchsorted(self.toff, positions, side="right") - 1).astype(np.int64)
+
+
+_cache: dict[str, tuple[tuple, CorpusRows]] = {}
+_cache_lock = threading.Lock()
+
+
+def _date_sort_key(date: str) -> str:
+    return date
+
+
+def corpus_rows(settings) -> CorpusRows:
+    """The current index generation with its per-row document attributes (cached)."""
+    from .keyword import open_view
+    from .search import _doc_state, _store  # the search's own document table and read-only store
+
+    view = open_view(settings)
+    store = _store(settings)
+    docs, arrays = _doc_state(store)
+    key = str(settings.index_dir)
+    sig = (view.generation, id(arrays))
+    hit = _cache.get(key)
+    if hit is not None and hit[0] == sig:
+        return hit[1]
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None and hit[0] == sig:
+            return hit[1]
+        rows = _build_rows(view, docs, arrays)
+        _cache[key] = (sig, rows)
+        return rows
+
+
+def _build_rows(view, docs: dict, arrays) -> CorpusRows:
+    ids = arrays.ids
+    udocs = view.doc_ids  # distinct document ids of the index, sorted
+    pos = np.searchsorted(ids, udocs) if len(ids) else np.zeros(len(udocs), dtype=np.int64)
+    pos[pos >= len(ids)] = 0
+    known = (ids[pos] == udocs) if len(ids) else np.zeros(len(udocs), dtype=bool)
+    udocpos = np.where(known, pos, -1)
+    dates = sorted({d.date for d in docs.values() if d.date}, key=_date_sort_key)
+    rank = {v: i for i, v in enumerate(dates)}
+    undated = len(dates)
+    dkey = np.full(len(ids), undated, dtype=np.int64)
+    for i, did in enumerate(ids.tolist()):
+        d = docs[did]
+        if d.date:
+            dkey[i] = rank[d.date]
+    uyear = np.where(known, arrays.year[np.maximum(udocpos, 0)], -1) if len(ids) else np.full(len(udocs), -1)
+    udkey = np.where(known, dkey[np.maximum(udocpos, 0)], undated + 1) if len(ids) else np.full(len(udocs), 1)
+    didx = np.asarray(view.docidx)
+    docpos = udocpos[didx]
+    year = np.asarray(uyear[didx], dtype=np.int64)
+    date_key = np.asarray(udkey[didx], dtype=np.int64)
+    toff = np.asarray(view.chars.toff)
+    length = np.diff(toff) - 1
+    # the representative of each paragraph cluster: earliest dated copy, then lowest paragraph id
+    cluster = np.asarray(view.cluster)
+    n = len(cluster)
+    rep = np.zeros(n, dtype=bool)
+    if n:
+        order = np.lexsort((np.arange(n), date_key, cluster))
+        first = np.ones(n, dtype=bool)
+        cs = cluster[order]
+        first[1:] = cs[1:] != cs[:-1]
+        rep[order[first]] = True
+    rep &= docpos >= 0
+    return CorpusRows(view=view, docs=docs, arrays=arrays, docpos=docpos, year=year, date_key=date_key,
+                      length=length, rep=rep)
+
+
+# --- filters ---------------------------------------------------------------------------------------
+
+def normalise_filters(filters: dict | None) -> dict[str, list[str]]:
+    """Filters as the search takes them ({key: value or [values]}, Chinese or English keys) ->
+    {canonical key: [values]}; a bad key or year is a QueryError."""
+    out: dict[str, list[str]] = {}
+    for key, val in (filters or {}).items():
+        if val in (None, "", []):
+            continue
+        k = FIELD_ALIASES.get(str(key).lower())
+        if k is None:
+            raise QueryError(f"unknown filter '{key}': use one of {', '.join(FIELDS)}")
+        for v in (val if isinstance(val, (list, tuple)) else [val]):
+            v = str(v).strip()
+            if not v:
+                continue
+            if k == "year":
+                parse_year(v)
+            out.setdefault(k, []).append(v)
+    return out
+
+
+_FILTER_TOKEN = re.compile(r"^([A-Za-z]+|[\u4e00-\u9fff]{1,2})[:：](.+)$")
+
+
+def parse_filter_text(text: str | None) -> dict[str, list[str]]:
+    """'year:2024 type:工作报告' (the query language's filters, nothing else) -> filters."""
+    out: dict[str, list[str]] = {}
+    for token in (text or "").split():
+        m = _FILTER_TOKEN.match(token)
+        if not m:
+            raise QueryError(f"'{token[:40]}' is not a filter: write key:value, e.g. year:2024, type:工作报告, "
+                             f"site:xx (keys: {', '.join(FIELDS)})")
+        for k, vs in normalise_filters({m.group(1): m.group(2).strip('"“”')}).items():
+            out.setdefault(k, []).extend(vs)
+    return out
+
+
+def describe_filters(filters: dict[str, list[str]]) -> str:
+    return " ".join(f"{k}:{v}" for k, vs in filters.items() for v in vs) or "全部语料"
+
+
+def row_mask(rows: CorpusRows, filters: dict | None = None, fold: bool = True) -> np.ndarray:
+    """Rows in the sub-corpus the filters describe (reposts folded when `fold`)."""
+    f = normalise_filters(filters)
+    mask = rows.docpos >= 0
+    if f:
+        allowed = rows.arrays.allowed(Query(filters=f))
+        if allowed is not None:
+            mask = mask & allowed[np.maximum(rows.docpos, 0)]
+    if fold:
+        mask = mask & rows.rep
+    return mask
+
+
+# --- occurrences -------------------------------------------------------------------------------
+
+@lru_cache(maxsize=4096)
+def phrase_regex(folded: str) -> re.Pattern:
+    """The index's phrase rule: the phrase's runs of word characters in order, separated by any
+    non-word characters (never a paragraph boundary)."""
+    runs = RUN.findall(folded)
+    if not runs:
+        raise QueryError(f"nothing to count in {folded[:40]!r}: give a word or phrase")
+    sep = r"(?:(?!\x00)[\W_])+"
+    return re.compile(sep.join(re.escape(r) for r in runs))
+
+
+def clean_phrase(phrase: str) -> str:
+    p = (phrase or "").strip().strip('"“”「」')
+    if not RUN.search(fold(p)):
+        raise QueryError("give a word or phrase, e.g. 高质量发展")
+    return p
+
+
+def occurrences(rows: CorpusRows, phrase: str, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every occurrence of `phrase` in the rows of `mask` -> (row of each, start offset in the
+    index text), in text order. Candidate rows come from the character index."""
+    folded = fold(phrase)
+    runs = RUN.findall(folded)
+    cand = np.asarray(rows.view.chars.rows_for(folded), dtype=np.int64)
+    if mask is not None and len(cand):
+        cand = cand[mask[cand]]
+    if len(runs) == 1 and runs[0] == folded and len(cand) <= VERIFY_ROWS:
+        return _find_plain(rows, folded, cand)
+    return find_in_rows(rows, phrase_regex(folded), cand, mask)
+
+
+def _find_plain(rows: CorpusRows, needle: str, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Non-overlapping occurrences of a plain substring (what the regex finds, without one)."""
+    text, toff = rows.text, rows.toff
+    find = text.find
+    n = len(needle)
+    rlist: list[int] = []
+    starts: list[int] = []
+    for r, s, e in zip(cand.tolist(), toff[cand].tolist(), (toff[cand + 1] - 1).tolist(), strict=True):
+        i = find(needle, s, e)
+        while i >= 0:
+            rlist.append(r)
+            starts.append(i)
+            i = find(needle, i + n, e)
+    return np.asarray(rlist, dtype=np.int64), np.asarray(starts, dtype=np.int64)
+
+
+def find_in_rows(rows: CorpusRows, pattern: re.Pattern, cand: np.ndarray, mask: np.ndarray | None,
+                 groups: bool = False):
+    """Matches of `pattern` in the candidate rows -> (rows, starts[, ends, group tuples])."""
+    text, toff = rows.text, rows.toff
+    starts: list[int] = []
+    ends: list[int] = []
+    grp: list[tuple] = []
+    if len(cand) > VERIFY_ROWS:
+        for m in pattern.finditer(text):
+            starts.append(m.start())
+            if groups:
+                ends.append(m.end())
+                grp.append(m.groups())
+        st = np.asarray(starts, dtype=np.int64)
+        rr = rows.row_of_offset(st)
+        keep = mask[rr] if mask is not None and len(rr) else np.ones(len(rr), dtype=bool)
+        if groups:
+            idx = np.flatnonzero(keep).tolist()
+            return rr[keep], st[keep], np.asarray(ends, dtype=np.int64)[keep], [grp[i] for i in idx]
+        return rr[keep], st[keep]
+    rlist: list[int] = []
+    finditer = pattern.finditer
+    for r, s, e in zip(cand.tolist(), toff[cand].tolist(), (toff[cand + 1] - 1).tolist(), strict=True):
+        for m in finditer(text, s, e):
+            rlist.append(r)
+            starts.append(m.start())
+            if groups:
+                ends.append(m.end())
+                grp.append(m.groups())
+    rr = np.asarray(rlist, dtype=np.int64)
+    st = np.asarray(starts, dtype=np.int64)
+    if groups:
+        return rr, st, np.asarray(ends, dtype=np.int64), grp
+    return rr, st
+
+
+# --- tokens (jieba words of each row, as the index stored them) ----------------------------------
+
+_tok_cache: dict[str, tuple] = {}
+
+
+def tokens(settings, rows: CorpusRows) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(word ids of all rows, tokoff: row r's words are ids[tokoff[r]:tokoff[r+1]], id -> word)."""
+    from pathlib import Path
+
+    from .keyword import _gen_path
+
+    gen = rows.view.generation
+    key = str(settings.index_dir)
+    hit = _tok_cache.get(key)
+    if hit is not None and hit[0] == gen:
+        return hit[1]
+    index_dir = Path(settings.index_dir)
+    try:
+        tok = np.load(_gen_path(index_dir, gen, "tok"), mmap_mode="r", allow_pickle=False)
+        tokoff = np.load(_gen_path(index_dir, gen, "tokoff"), allow_pickle=False)
+    except FileNotFoundError:
+        raise IndexMissing("the keyword index changed while reading it: try again") from None
+    words = [""] * len(rows.view.vocab)
+    for w, i in rows.view.vocab.items():
+        words[i] = w
+    value = (tok, tokoff, words)
+    _tok_cache[key] = (gen, value)
+    return value
+
+
+def gather_tokens(tok: np.ndarray, tokoff: np.ndarray, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The words of the rows `sel` (sorted row numbers) concatenated -> (ids, row number of each)."""
+    sel = np.asarray(sel, dtype=np.int64)
+    starts = tokoff[sel]
+    lens = tokoff[sel + 1] - starts
+    total = int(lens.sum()) if len(sel) else 0
+    if not total:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(lens)
+    idx = np.arange(total, dtype=np.int64) - np.repeat(ends - lens - starts, lens)
+    return np.asarray(tok[idx], dtype=np.int64), np.repeat(sel, lens)
+
+
+def token_offsets(text: str, start: int, words: list[str]) -> list[int]:
+    """Where each of a row's words starts in the index text (they occur in order; the
+    punctuation and spaces between them were dropped by the analyzer)."""
+    out = []
+    find = text.find
+    pos = start
+    for w in words:
+        i = find(w, pos)
+        if i < 0:  # pragma: no cover - the words are substrings of the text they were cut from
+            i = pos
+        out.append(i)
+        pos = i + len(w)
+    return out
+
+
+def doc_ref(rows: CorpusRows, row: int) -> dict:
+    """The document and paragraph of a row, as the pages and JSON show a source."""
+    d = rows.doc(row)
+    return {
+        "doc_id": rows.doc_id(row), "paragraph_id": int(rows.view.pid[row]),
+        "title": d.title if d else "", "date": d.date if d else None, "year": d.year if d else None,
+        "site": d.site if d else None, "unit": d.unit if d else None, "url": d.url if d else None,
+    }
