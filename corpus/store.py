@@ -401,6 +401,16 @@ class Store:
             )
         return [dict(r) for r in rows]
 
+    def citation_fields(self, doc_ids) -> dict[int, dict]:
+        """{doc_id: the fields a citation names (corpus.citation.CITATION_FIELDS)} for these documents."""
+        out: dict[int, dict] = {}
+        for chunk in chunked(sorted({int(i) for i in doc_ids})):
+            rows = self.db.execute(
+                f"SELECT id, title, unit, speaker, meeting, date, site, url FROM documents WHERE id IN ({marks(len(chunk))})",
+                chunk)
+            out.update({r["id"]: dict(r) for r in rows})
+        return out
+
     # crawl frontier, pages held, fetch log (scrapers.frontier.Frontier is the crawler's view) ------
     def ensure_frontier_tables(self) -> None:
         self.db.executescript(FRONTIER_SCHEMA)
