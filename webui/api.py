@@ -65,7 +65,10 @@ def paragraph(paragraph_id: int):
     svc = services()
     p = svc.paragraph(paragraph_id)
     d = svc.document(p["doc_id"])
-    return jsonify({"paragraph": p, "document": {k: d[k] for k in ("id", "title", "site", "url", "date", "unit", "doc_type")}})
+    from .citing import cite_doc
+
+    return jsonify({"paragraph": p, "document": {k: d[k] for k in ("id", "title", "site", "url", "date", "unit", "doc_type")},
+                    "citation": cite_doc(d["id"])})
 
 
 @bp.get("/kwic")

@@ -3,12 +3,14 @@ webui.highlight from escaped segments."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import Flask, url_for
 
+from .citing import citations, cite_doc
 from .highlight import highlight
-from .params import FACET_FILTERS
+from .params import FACET_FILTERS, FILTER_KEYS
 
 FACET_LABELS = {"year": "年份", "site": "来源网站", "type": "文稿类型", "unit": "单位层级", "level": "单位层级", "title": "标题"}
 FILTER_LABELS = {"year": "年份", "site": "来源网站", "type": "文稿类型", "unit": "单位", "level": "单位层级", "title": "标题"}
@@ -27,12 +29,41 @@ def is_web_url(value: str | None) -> bool:
         return False
 
 
-def doc_link(doc_id: int, paragraph_id: int | None = None, terms: list[str] | None = None) -> str:
+# What a "back to the results" link may carry: the search's own URL arguments, nothing else.
+BACK_KEYS = ("q", "mode", "scope", "sort", "page", "per_page", "fold", *FILTER_KEYS)
+_BACK_FRAGMENT = re.compile(r"hit-\d{1,7}")
+
+
+def back_args(back: str | None) -> str:
+    """A search's query string (and '#hit-N' fragment) kept for 返回检索结果, cleaned of anything else."""
+    if not back:
+        return ""
+    qs, _, fragment = back[:4000].partition("#")
+    args = [(k, v[:1000]) for k, v in parse_qsl(qs.lstrip("?")) if k in BACK_KEYS]
+    if not args:
+        return ""
+    out = urlencode(args)
+    if _BACK_FRAGMENT.fullmatch(fragment):
+        out += "#" + fragment
+    return out
+
+
+def back_url(back: str | None) -> str | None:
+    """The results page a document was opened from, or None."""
+    args = back_args(back)
+    return url_for("pages.search") + "?" + args if args else None
+
+
+def doc_link(doc_id: int, paragraph_id: int | None = None, terms: list[str] | None = None,
+             back: str | None = None) -> str:
+    """A document, scrolled to `paragraph_id`, `terms` marked; `back` = the results' query string."""
     args = {}
     if paragraph_id is not None:
         args["p"] = paragraph_id
     if terms:
         args["hl"] = " ".join(t for t in terms if t)
+    if back and back_args(back):
+        args["back"] = back_args(back)
     url = url_for("pages.document", doc_id=doc_id)
     if args:
         url += "?" + urlencode(args)
@@ -60,4 +91,7 @@ def register(app: Flask) -> None:
         SORT_LABELS=SORT_LABELS,
         is_web_url=is_web_url,
         doc_link=doc_link,
+        back_url=back_url,
+        citations=citations,
+        cite_doc=cite_doc,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 
 from corpus.errors import CorpusError, QueryError
 
@@ -95,7 +95,22 @@ def document(doc_id: int):
     terms = [t for t in hl.split() if t]
     doc = svc.document(doc_id)
     view = document_view(svc.store, doc, hit=hit, terms=terms)
-    return render_template("document.html", semantic=svc.semantic_available(), **view)
+    from .filters import back_args, back_url
+
+    back = request.args.get("back")
+    return render_template("document.html", semantic=svc.semantic_available(), back=back_url(back),
+                           back_args=back_args(back), **view)
+
+
+@bp.get("/doc/<int:doc_id>/docx")
+def document_docx(doc_id: int):
+    """The document as a Word file (title, citation, headings, paragraphs)."""
+    from .citing import cite_doc
+    from .word import document_docx as build
+
+    svc = services()
+    view = document_view(svc.store, svc.document(doc_id))
+    return build(view, cite_doc(doc_id))
 
 
 @bp.get("/p/<int:paragraph_id>")
@@ -127,8 +142,19 @@ def kwic():
             result = run_kwic(svc.settings, phrase, width=width, sort=sort, limit=limit, filters=filters)
         except CorpusError as e:
             error, status = e, getattr(e, "status", 400)
+    sentences = kwic_sentences(svc.store, result.lines) if result else []
     return render_template("kwic.html", phrase=phrase, sort=sort, width=width, limit=limit, filters=filters,
-                           result=result, error=error), status
+                           result=result, error=error, sentences=sentences), status
+
+
+def kwic_sentences(store, lines) -> list[str]:
+    """For each KWIC line, the whole sentence around the match: what its copy/collect buttons take."""
+    texts = store.paragraph_texts(ln.paragraph_id for ln in lines)
+    out = []
+    for ln in lines:
+        text = texts.get(ln.paragraph_id)
+        out.append(sentence_at(text, ln.offset) if text else ln.left + ln.match + ln.right)
+    return out
 
 
 @bp.get("/similar/<int:paragraph_id>")
@@ -164,6 +190,35 @@ def collection():
     return render_template("collection.html")
 
 
+@bp.post("/collection/docx")
+def collection_docx():
+    """The 素材篮 the page posts ({items, categories}) as a Word file grouped by category."""
+    from .word import collection_docx as build
+
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise QueryError("素材篮数据有误：应为 JSON。")
+    return build(payload)
+
+
+@bp.get("/search/docx")
+def search_docx():
+    """The results shown on one page of a search (same URL arguments) as a Word file."""
+    from indexer.search import search as run_search
+
+    from .citing import citations
+    from .filters import MODE_LABELS, SCOPE_LABELS
+    from .word import results_docx
+
+    svc = services()
+    req = params.search_request(request.args, svc.settings, default_mode=svc.default_mode())
+    if not req.query and not req.filters:
+        raise QueryError("导出需要一个查询或筛选条件。")
+    result = run_search(svc.settings, req)
+    labels = {"mode": MODE_LABELS.get(req.mode, req.mode), "scope": SCOPE_LABELS.get(req.scope, req.scope)}
+    return results_docx(req, result, citations(h.doc_id for h in result.hits), labels)
+
+
 @bp.get("/help")
 def help_page():
     return render_template("help.html", help=query_help())
@@ -183,4 +238,8 @@ def export():
 
 @bp.get("/favicon.ico")
 def favicon():
-    abort(404)
+    """Browsers ask for /favicon.ico whatever the page links; the same icon as static/favicon.svg."""
+    from flask import current_app, send_from_directory
+
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=7 * 24 * 3600)
