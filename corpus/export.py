@@ -108,23 +108,26 @@ def document_from_export_record(obj: dict) -> Document | None:
 
 
 def export_corpus(settings: Settings, out: BinaryIO | Path | str, fmt: str | None = None, progress: bool = False,
-                  *, write_meta: bool = True,
-                  describe_indexes: Callable[[Settings, Any], dict] | None = None) -> ExportSummary:
+                  *, write_meta: bool = True, describe_indexes: Callable[[Settings, Any], dict] | None = None,
+                  store=None) -> ExportSummary:
     """Every document and paragraph: JSONL (one self-describing record per document; `corpus ingest`
     reads it back exactly) or Parquet (one row per paragraph with its document's fields repeated).
 
     `describe_indexes(settings, None)`, when given, adds the model and indexes to the provenance.
+    `store`: the caller's open store (else one is opened, read-only, for this export and closed after).
     """
     from .store import open_store
 
     t0 = time.perf_counter()
     path = Path(out) if isinstance(out, str | Path) else None
     fmt = infer_format(path, fmt, CORPUS_FORMATS)
-    store = open_store(settings, readonly=True)
+    own_store = store is None
+    if own_store:
+        store = open_store(settings, readonly=True)
     prov = _prov.head("corpus")
     if describe_indexes is not None:
         prov.update(describe_indexes(settings, None))
-    prov["corpus"] = _prov.corpus_info(settings)
+    prov["corpus"] = _prov.corpus_info(settings, store)
     prov["format"] = fmt
     summary = ExportSummary(format=fmt, path=path)
     columns = list(CORPUS_DOC_FIELDS + CORPUS_PARA_FIELDS)
@@ -163,7 +166,8 @@ def export_corpus(settings: Settings, out: BinaryIO | Path | str, fmt: str | Non
     try:
         run_to(out, path, run)
     finally:
-        store.close()
+        if own_store:
+            store.close()
     return finish(summary, prov, path, write_meta, t0)
 
 

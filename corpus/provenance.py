@@ -32,22 +32,26 @@ def head(kind: str) -> dict[str, Any]:
     return {"tool": "corpus", "version": __version__, "exported_at": now_iso(), "kind": kind}
 
 
-def corpus_counts(settings: Settings) -> dict:
-    from .store import open_store
-
-    try:
-        store = open_store(settings, readonly=True)
-    except NotFound:
-        return {"documents": 0, "paragraphs": 0, "raw_sources": 0}
-    try:
+def corpus_counts(settings: Settings, store=None) -> dict:
+    """The corpus's counts, from `store` when the caller has one open (else one opened for this)."""
+    if store is not None:
         s = store.stats()
-    finally:
-        store.close()
+    else:
+        from .store import open_store
+
+        try:
+            store = open_store(settings, readonly=True)
+        except NotFound:
+            return {"documents": 0, "paragraphs": 0, "raw_sources": 0}
+        try:
+            s = store.stats()
+        finally:
+            store.close()
     return {k: s[k] for k in ("documents", "paragraphs", "characters", "raw_sources", "truncated", "repost_clusters")}
 
 
-def corpus_info(settings: Settings) -> dict:
-    return {"data_dir": str(settings.data_dir.resolve()), **corpus_counts(settings)}
+def corpus_info(settings: Settings, store=None) -> dict:
+    return {"data_dir": str(settings.data_dir.resolve()), **corpus_counts(settings, store)}
 
 
 def excel_safety(fmt: str | None) -> dict | None:
