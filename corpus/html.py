@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import lxml.html
 from lxml import etree
 
+from .dates import iso_date
 from .encoding import declared_charset, decode_bytes
 from .errors import InputError
 from .html_rules import (
@@ -468,10 +469,7 @@ def _canonical_url(root: etree._Element, meta: dict[str, str]) -> str | None:
 
 
 def _iso(y: str, m: str, d: str) -> str | None:
-    year, month, day = int(y), int(m), int(d)
-    if 1 <= month <= 12 and 1 <= day <= 31 and 1990 <= year <= 2100:
-        return f"{year:04d}-{month:02d}-{day:02d}"
-    return None
+    return iso_date(y, m, d, min_year=1990)  # older dates on a web page are history in the text, not its date
 
 
 def _find_date(meta: dict[str, str], blocks: list[_Block], span: tuple[int, int], url: str | None) -> str | None:

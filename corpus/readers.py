@@ -6,15 +6,14 @@ too large, unknown encoding, a .docx that is not a zip), so ingest can report it
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import io
 import json
-import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from .dates import normalise_date
 from .encoding import declared_charset, decode_bytes
 from .errors import InputError
 from .models import RawRecord
@@ -179,28 +178,3 @@ def _corpus_export_record(obj: dict, where: str) -> RawRecord:
     meta = {k: str(obj[k]) for k in ("title", "url", "date", "site", "unit", "doc_type") if obj.get(k) not in (None, "")}
     return RawRecord(raw=raw, path=where, format="corpus-export", encoding="utf-8", sha256=_sha(raw.encode("utf-8")),
                      meta=meta)
-
-
-_EXCEL_EPOCH = _dt.date(1899, 12, 30)
-
-
-def normalise_date(value) -> str | None:
-    """ISO date from what sources give: '2025/7/24 14:59', '2025年7月24日', an Excel day number (41507)."""
-    if isinstance(value, int | float) or (isinstance(value, str) and re.fullmatch(r"\d{5}(\.\d+)?", value.strip())):
-        days = int(float(value))
-        if 20000 < days < 80000:
-            return (_EXCEL_EPOCH + _dt.timedelta(days=days)).isoformat()
-        return None
-    s = str(value).strip()
-    m = re.search(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})", s)
-    if m:
-        y, mo, d = (int(x) for x in m.groups())
-        try:
-            return _dt.date(y, mo, d).isoformat()
-        except ValueError:
-            return None
-    m = re.search(r"(\d{4})\s*[-/.年]\s*(\d{1,2})", s)
-    if m:
-        return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
-    m = re.fullmatch(r"(\d{4})年?", s)
-    return m.group(1) if m else None

@@ -8,48 +8,11 @@ from __future__ import annotations
 
 import re
 
+from ..dates import iso_date, normalise_date  # noqa: F401  (iso_date: the cleaner calls M.iso_date)
 from . import rules as R
 
-
-def iso_date(y: str | int, m: str | int | None = None, d: str | int | None = None) -> str | None:
-    """'2025', '7', '24' -> '2025-07-24'; rejects impossible dates (template residue like 20xx)."""
-    try:
-        yi = int(y)
-    except (TypeError, ValueError):
-        return None
-    if not 1900 <= yi <= 2100:
-        return None
-    if m is None:
-        return f"{yi:04d}"
-    mi = int(m)
-    if not 1 <= mi <= 12:
-        return None
-    if d is None:
-        return f"{yi:04d}-{mi:02d}"
-    di = int(d)
-    if not 1 <= di <= 31:
-        return None
-    return f"{yi:04d}-{mi:02d}-{di:02d}"
-
-
-def normalize_date(value: str | None) -> str | None:
-    """Accept what sources give ('2025/7/24 14:59', '2025年7月24日', '2025-07-24', '2025') -> ISO."""
-    if not value:
-        return None
-    s = str(value).strip()
-    m = re.match(r"^(\d{4})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})", s)
-    if m:
-        return iso_date(*m.groups())
-    m = re.match(r"^(\d{4})\s*[-/年.]\s*(\d{1,2})(?:月)?$", s)
-    if m:
-        return iso_date(*m.groups())
-    m = re.match(r"^(\d{4})(\d{2})(\d{2})$", s)
-    if m:
-        return iso_date(*m.groups())
-    m = re.match(r"^(\d{4})年?$", s)
-    if m:
-        return iso_date(m.group(1))
-    return None
+# The one date normaliser (corpus.dates), under the names the cleaner's stages call it by.
+normalize_date = normalise_date
 
 
 def doc_type_from_title(title: str | None, *, at_end: bool = False) -> str | None:

@@ -24,9 +24,9 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
+from ..dates import normalise_date
 from ..errors import InputError
 from ..html import ExtractedPage
-from ..readers import normalise_date
 
 BLOCK_TAGS = frozenset(
     "address article aside blockquote body br center dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
