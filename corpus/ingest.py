@@ -16,12 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import click
-
 from .cleaning import clean_text
 from .dedup import cluster_document, normalize
 from .errors import InputError
 from .models import CleanResult, Document, RawRecord
+from .progress import progress_bar
 from .readers import iter_input_files, read_path
 from .settings import Settings
 from .store import Store
@@ -138,11 +137,9 @@ def ingest_paths(settings: Settings, paths: Iterable[str | Path], *, progress: b
     store = store or Store(settings.db_path)
     summary = IngestSummary()
     files = list(iter_input_files(list(paths)))
-    bar = click.progressbar(files, label="ingest", file=click.get_text_stream("stderr"),
-                            show_pos=True, item_show_func=lambda p: p.name[:30] if p else "") if progress else None
-    iterator = bar.__enter__() if bar else files
-    try:
-        for path in iterator:
+    with progress_bar(progress, len(files), "ingest", item_show_func=lambda p: p.name[:30] if p else "") as bar:
+        for path in files:
+            bar.update(1, path)
             summary.files += 1
             try:
                 summary.bytes_read += path.stat().st_size if path.exists() else 0
@@ -173,9 +170,6 @@ def ingest_paths(settings: Settings, paths: Iterable[str | Path], *, progress: b
                         summary.added += 1
                         summary.documents_added += len(out.doc_ids)
                         summary.paragraphs_added += out.paragraphs
-    finally:
-        if bar:
-            bar.__exit__(None, None, None)
     summary.seconds = time.perf_counter() - t0
     summary.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return summary
