@@ -30,6 +30,36 @@ def handle_errors(f):
     return wrapper
 
 
+# The document filters every searching command takes: (key in SearchRequest.filters, option, help).
+FILTER_OPTIONS: tuple[tuple[str, str, str], ...] = (
+    ("year", "--year", "Year or range: 2023, 2020..2024."),
+    ("site", "--site", "Site name contains."),
+    ("type", "--type", "Document type contains (讲话, 发言, 调研报告 ...)."),
+    ("unit", "--unit", "Speaker unit contains."),
+    ("title", "--title", "Document title contains."),
+    ("level", "--level", "Unit level: 省 市 县 区 乡镇 中央."),
+)
+
+
+def filter_options(keys: tuple[str, ...] | None = None):
+    """Add the filter options (all, or those in `keys`) to a command; it receives them as one
+    `filters` dict holding only the filters given ({"year": "2020..2024", "type": "讲话"})."""
+    chosen = [o for o in FILTER_OPTIONS if keys is None or o[0] in keys]
+    params = {key: f"filter_{key}" for key, _opt, _help in chosen}
+
+    def decorate(f):
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            filters = {key: v for key, name in params.items() if (v := kwargs.pop(name, None)) not in (None, "")}
+            return f(*args, filters=filters, **kwargs)
+
+        for key, opt, help_ in reversed(chosen):
+            wrapper = click.option(opt, params[key], default=None, help=help_)(wrapper)
+        return wrapper
+
+    return decorate
+
+
 def show_progress() -> bool:
     """Progress bars only on a terminal."""
     return sys.stderr.isatty()

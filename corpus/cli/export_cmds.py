@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
-from .common import get_settings, handle_errors, show_progress
+from .common import filter_options, get_settings, handle_errors, show_progress
 
 SCOPE_ALIASES = {"paragraph": "paragraph", "sentence": "sentence", "同段": "paragraph", "同句": "sentence"}
 
@@ -25,12 +25,7 @@ SCOPE_ALIASES = {"paragraph": "paragraph", "sentence": "sentence", "同段": "pa
               help="Search mode, as in `corpus search` (default: hybrid if an embedding index exists, else keyword).")
 @click.option("--scope", default="paragraph", show_default=True,
               type=click.Choice(list(SCOPE_ALIASES)), help="All terms in one paragraph (同段) or one sentence (同句).")
-@click.option("--title", default=None, help="Filter: document title contains this.")
-@click.option("--site", default=None, help="Filter: site.")
-@click.option("--type", "doc_type", default=None, help="Filter: document type (讲话, 发言, 调研报告 ...).")
-@click.option("--unit", default=None, help="Filter: speaker unit.")
-@click.option("--year", default=None, help="Filter: a year or a range (2020..2024).")
-@click.option("--level", default=None, help="Filter: unit level (as in the query language's level:).")
+@filter_options()
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True,
               help="Row order.")
 @click.option("--no-fold", is_flag=True, help="One row per repost too (default: reposts fold into one row with copy_count).")
@@ -44,8 +39,7 @@ SCOPE_ALIASES = {"paragraph": "paragraph", "sentence": "sentence", "同段": "pa
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, summary only.")
 @handle_errors
 def export(query: tuple[str, ...], output: str | None, fmt: str | None, whole: bool, mode: str | None, scope: str,
-           title: str | None, site: str | None, doc_type: str | None, unit: str | None, year: str | None,
-           level: str | None, sort: str, no_fold: bool, fields: str | None, list_fields: bool, no_bom: bool,
+           filters: dict[str, str], sort: str, no_fold: bool, fields: str | None, list_fields: bool, no_bom: bool,
            no_meta: bool, quiet: bool) -> None:
     """Export every paragraph matching QUERY (all pages, not one) to FILE, or the whole corpus (--all).
 
@@ -92,8 +86,6 @@ def export(query: tuple[str, ...], output: str | None, fmt: str | None, whole: b
         from indexer.api import SearchRequest
         from indexer.search import default_mode
 
-        filters = {k: v for k, v in (("title", title), ("site", site), ("type", doc_type), ("unit", unit),
-                                      ("year", year), ("level", level)) if v}
         request = SearchRequest(query=query_text, mode=mode or default_mode(settings), scope=SCOPE_ALIASES[scope], filters=filters,
                                 fold=not no_fold, sort=sort)
         summary = ex.export_results(settings, request, out, fmt, fields=ex.parse_fields(fields), progress=progress,

@@ -9,7 +9,7 @@ import click
 
 from indexer.query import HELP as QUERY_HELP
 
-from .common import echo_json, get_settings, handle_errors, show_progress
+from .common import echo_json, filter_options, get_settings, handle_errors, show_progress
 
 FILTER_OPTIONS = ("year", "site", "type", "unit", "title", "level")
 
@@ -49,10 +49,6 @@ def index_cmd(rebuild: bool, no_semantic: bool, rebuild_semantic: bool, status: 
             click.echo(line)
 
 
-def _filters(**kw) -> dict[str, str]:
-    return {k: v for k, v in kw.items() if v not in (None, "")}
-
-
 def _mark(text: str, spans, style: bool) -> str:
     out, last = [], 0
     for s in spans:
@@ -72,20 +68,14 @@ def _mark(text: str, spans, style: bool) -> str:
               show_default=True, help="All terms within one paragraph (同段) or one sentence (同句).")
 @click.option("--mode", type=click.Choice(["keyword", "semantic", "hybrid"]), default=None,
               help="Default: hybrid when an embedding index exists, else keyword.")
-@click.option("--year", help="Year or range: 2023, 2020..2024.")
-@click.option("--site", help="Site name contains.")
-@click.option("--type", "doc_type", help="Document type contains (讲话, 发言, 调研报告 ...).")
-@click.option("--unit", help="Speaker unit contains.")
-@click.option("--title", help="Document title contains.")
-@click.option("--level", help="Unit level: 省 市 县 区 乡镇 中央.")
+@filter_options()
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
 @click.option("--no-fold", is_flag=True, help="Show every repost instead of folding them into one hit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the hits as CSV.")
 @click.option("--facets/--no-facets", default=True, help="Show facet counts under the table.")
 @handle_errors
-def search_cmd(query, per_page, page, scope, mode, year, site, doc_type, unit, title, level, sort, no_fold,
-               as_json, as_csv, facets) -> None:
+def search_cmd(query, per_page, page, scope, mode, filters, sort, no_fold, as_json, as_csv, facets) -> None:
     """Search paragraphs: exact phrase first, reposts shown once."""
     from indexer.api import SearchRequest
     from indexer.search import default_mode, search
@@ -94,7 +84,7 @@ def search_cmd(query, per_page, page, scope, mode, year, site, doc_type, unit, t
     scope = {"同段": "paragraph", "同句": "sentence"}.get(scope, scope)
     request = SearchRequest(
         query=" ".join(query), mode=mode or default_mode(settings), scope=scope,
-        filters=_filters(year=year, site=site, type=doc_type, unit=unit, title=title, level=level),
+        filters=filters,
         page=page, per_page=per_page, fold=not no_fold, sort=sort,
     )
     result = search(settings, request)
@@ -142,22 +132,18 @@ search_cmd.help = (search_cmd.help or "").rstrip() + "\n\n\b\n" + QUERY_HELP
 @click.option("--width", "-w", default=20, show_default=True, help="Context characters on each side.")
 @click.option("--sort", type=click.Choice(["left", "right", "position"]), default="left", show_default=True)
 @click.option("--limit", "-n", default=200, show_default=True, help="Lines to show.")
-@click.option("--year", help="Year or range: 2023, 2020..2024.")
-@click.option("--site", help="Site name contains.")
-@click.option("--type", "doc_type", help="Document type contains.")
-@click.option("--unit", help="Speaker unit contains.")
-@click.option("--title", help="Document title contains.")
+@filter_options(("year", "site", "type", "unit", "title"))
 @click.option("--no-fold", is_flag=True, help="Count every repost separately.")
 @click.option("--json", "as_json", is_flag=True, help="Print the concordance as JSON.")
 @handle_errors
-def kwic_cmd(phrase, width, sort, limit, year, site, doc_type, unit, title, no_fold, as_json) -> None:
+def kwic_cmd(phrase, width, sort, limit, filters, no_fold, as_json) -> None:
     """Concordance: every occurrence of PHRASE with aligned left and right context, and the words
     most often just before and after it."""
     from indexer.kwic import fit_left, fit_right, kwic
 
     settings = get_settings()
     result = kwic(settings, " ".join(phrase), width=width, sort=sort, limit=limit,
-                  filters=_filters(year=year, site=site, type=doc_type, unit=unit, title=title),
+                  filters=filters,
                   fold_reposts=not no_fold)
     if as_json:
         echo_json(result.to_json())
