@@ -17,7 +17,10 @@ out: they are not formulations.
 
 from __future__ import annotations
 
+import copy
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -174,9 +177,33 @@ def _filters_of(text: str | dict | None) -> dict[str, list[str]]:
     return parse_filter_text(text)
 
 
+_results: OrderedDict = OrderedDict()  # the last few comparisons: a page, its export and its JSON ask alike
+_results_lock = threading.Lock()
+CACHED = 8
+
+
 def compare(settings, a: str | dict, b: str | dict | None = None, min_count: int = 5, min_docs: int = 2,
             top: int = 100, max_n: int = MAX_N, fold_reposts: bool = True) -> CompareResult:
-    """A against B (None, "" or "rest": the rest of the corpus)."""
+    """A against B (None, "" or "rest": the rest of the corpus). Results are kept for the same
+    arguments while the index and the document table stay the same."""
+    rows = corpus_rows(settings)
+    key = (str(settings.index_dir), rows.view.generation, id(rows.arrays), repr(a), repr(b), min_count, min_docs,
+           top, max_n, fold_reposts)
+    with _results_lock:
+        hit = _results.get(key)
+        if hit is not None:
+            _results.move_to_end(key)
+            return copy.deepcopy(hit)
+    result = _compare(settings, a, b, min_count, min_docs, top, max_n, fold_reposts)
+    with _results_lock:
+        _results[key] = copy.deepcopy(result)
+        while len(_results) > CACHED:
+            _results.popitem(last=False)
+    return result
+
+
+def _compare(settings, a, b, min_count: int, min_docs: int, top: int, max_n: int,
+             fold_reposts: bool) -> CompareResult:
     if not 1 <= max_n <= MAX_N:
         raise QueryError(f"phrases of 1 to {MAX_N} words")
     if min_count < 1 or min_docs < 1:
