@@ -79,12 +79,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.extensions["corpus"] = Services(settings)
 
-    from . import api, errors, filters, views
+    from . import api, errors, filters, tifa, views
 
     filters.register(app)
     errors.register(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(tifa.bp)
+    app.register_blueprint(tifa.api, url_prefix="/api")
 
     @app.after_request
     def security_headers(resp):

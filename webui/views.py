@@ -132,7 +132,7 @@ def kwic():
     width = params.get_int(request.args, "width", 20, 5, 60)
     limit = params.get_int(request.args, "limit", 200, 10, 2000)
     filters = params.get_filters(request.args, svc.settings)
-    result = None
+    result = colloc = None
     error = None
     status = 200
     if phrase:
@@ -140,11 +140,15 @@ def kwic():
             from indexer.kwic import kwic as run_kwic
 
             result = run_kwic(svc.settings, phrase, width=width, sort=sort, limit=limit, filters=filters)
+            from .tifa import kwic_collocations
+
+            colloc = kwic_collocations(svc.settings, phrase, result.total, request.args, filters)
         except CorpusError as e:
             error, status = e, getattr(e, "status", 400)
     sentences = kwic_sentences(svc.store, result.lines) if result else []
     return render_template("kwic.html", phrase=phrase, sort=sort, width=width, limit=limit, filters=filters,
-                           result=result, error=error, sentences=sentences), status
+                           result=result, error=error, sentences=sentences,
+                           colloc=colloc), status
 
 
 def kwic_sentences(store, lines) -> list[str]:
