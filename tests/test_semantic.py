@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_semantic_support import link_model
+from test_semantic_support import ensure_model
 
 from corpus.errors import IndexMissing, ModelError
 from corpus.ingest import ingest_paths
@@ -39,7 +39,7 @@ def _write_docs(folder: Path, docs: dict[str, list[str]]) -> None:
 
 def _settings(tmp_path: Path, **kw) -> Settings:
     s = Settings(data_dir=tmp_path / "data", **kw)
-    link_model(s)
+    ensure_model(s)
     return s
 
 
@@ -91,7 +91,7 @@ def test_vectors_of_two_models_are_never_mixed(tmp_path):
     ingest_paths(s, [tmp_path / "in"])
     store = open_store(s)
     semantic.update_embeddings(s, store)
-    other = replace(s, model=str(s.models_dir / "multilingual-e5-small"))  # same weights, another model name
+    other = replace(s, model=embedding.resolve_model_path(s))  # same weights, another model name
     with pytest.raises(ModelError, match="rebuild-semantic"):
         semantic.update_embeddings(other, store)
     with pytest.raises(ModelError, match="rebuild-semantic"):

