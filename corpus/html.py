@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 
 import lxml.html
 from lxml import etree
 
 from .dates import iso_date
-from .encoding import declared_charset, decode_bytes
+from .encoding import decode_html
 from .errors import InputError
 from .html_rules import (
     CHROME_LINE_PATTERNS,
@@ -96,39 +97,54 @@ def extract_html_bytes(data: bytes, *, url: str | None = None, name: str = "page
     Returns (page, encoding used).
     """
     text, encoding = decode_html(data, name=name)
-    return extract_html(text, url=url), encoding
+    return extract_html(text, url=url, name=name), encoding
 
 
-def decode_html(data: bytes, *, name: str = "page") -> tuple[str, str]:
-    """Bytes of an HTML page -> (text, encoding), via corpus.encoding plus two HTML-specific repairs."""
-    if not data or not data.strip():
-        raise InputError(f"{name}: empty page")
-    declared = declared_charset(data) or _declared_anywhere(data)
-    text, encoding = decode_bytes(data, declared=declared, name=name)
-    if not _is_cjk_family(encoding):
-        # charset-normalizer sometimes names a Cyrillic/Latin code page for GBK text with a broken
-        # byte or two (a truncated download); a lenient GB18030 decoding with almost no replacement
-        # characters and plenty of Han is the better reading for pages from Chinese sites.
-        lenient = data.decode("gb18030", errors="replace")
-        if lenient.count("\ufffd") <= max(3, len(lenient) // 500) and _han_share(lenient) > _han_share(text):
-            text, encoding = lenient, "gb18030+replace"
-    return text, encoding
+# libxml2 stops building the tree 256 elements deep unless told otherwise ("huge_tree"): a page
+# nested deeper (generated layouts, broken markup that never closes its <div>s) lost all its text.
+# Even huge_tree stops at 2048: such a page is parsed again with its wrapper tags flattened.
+_LOCAL = threading.local()  # lxml parsers must not be shared between threads
+_WRAPPER_OPEN = re.compile(
+    r"<(?:div|span|font|section|article|center|main|table|tbody|thead|tr|td|th|ul|ol|li|dl|dd|dt|blockquote)\b[^>]*>", re.I)
+_WRAPPER_CLOSE = re.compile(
+    r"</(?:div|section|article|center|main|table|tbody|thead|tr|td|th|ul|ol|li|dl|dd|dt|blockquote)\s*>", re.I)
+_INLINE_CLOSE = re.compile(r"</(?:span|font)\s*>", re.I)
 
 
-def extract_html(html: str, *, url: str | None = None) -> ExtractedPage:
+def _parser() -> lxml.html.HTMLParser:
+    parser = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = lxml.html.HTMLParser(huge_tree=True)
+    return parser
+
+
+def parse_html(html: str) -> etree._Element:
+    """The document tree of a page, at any nesting depth."""
+    parser = _parser()
+    root = lxml.html.document_fromstring(html, parser=parser)
+    if any("Excessive depth" in e.message for e in parser.error_log):
+        flat = _INLINE_CLOSE.sub("", _WRAPPER_CLOSE.sub("<br>", _WRAPPER_OPEN.sub("", html)))
+        log.info("page nested deeper than the parser allows: its wrapper elements are flattened")
+        root = lxml.html.document_fromstring(flat, parser=parser)
+    return root
+
+
+def extract_html(html: str, *, url: str | None = None, name: str | None = None) -> ExtractedPage:
     """Extract title, main text and metadata from one HTML page.
 
-    Raises InputError when the page is empty or carries no main content.
+    Raises InputError (naming `name`, the file or URL, when given) when the page is empty or carries
+    no main content.
     """
+    where = f"{name}: " if name else ""
     if not html or not html.strip():
-        raise InputError("empty page: no HTML to extract from")
+        raise InputError(f"{where}empty page: no HTML to extract from")
     html = _XML_DECL.sub("", html, count=1)
     # Server-side includes leave a "</html>" mid-page (www.gov.cn headers); libxml2 stops there.
     html = _CLOSE_ROOT.sub("", html)
     try:
-        root = lxml.html.document_fromstring(html)
+        root = parse_html(html)
     except (etree.ParserError, ValueError) as exc:
-        raise InputError(f"page cannot be parsed as HTML: {exc}") from exc
+        raise InputError(f"{where}page cannot be parsed as HTML: {exc}") from exc
     meta = _meta_values(root)
     raw_title = _raw_title(root, meta)
     canonical = _canonical_url(root, meta) or url
@@ -138,14 +154,14 @@ def extract_html(html: str, *, url: str | None = None) -> ExtractedPage:
         body = root
     blocks = _blocks(body)
     if not blocks:
-        raise InputError("page has no text content")
+        raise InputError(f"{where}page has no text content")
     heading = _heading(root, raw_title)
     title = heading or _strip_title_suffix(raw_title)
     span = _best_container(blocks)
     lines = _content_lines(blocks, span, title)
     text = "\n".join(lines)
     if not text.strip():
-        raise InputError("page has no main content (only navigation, links or boilerplate)")
+        raise InputError(f"{where}page has no main content (only navigation, links or boilerplate)")
     date = _find_date(meta, blocks, span, canonical)
     return ExtractedPage(
         title=title or None,
@@ -269,19 +285,28 @@ def _best_container(blocks: list[_Block]) -> tuple[int, int]:
 
     chrome_cache: dict[etree._Element, bool] = {}
 
-    def in_chrome(el: etree._Element | None) -> bool:
-        if el is None:
-            return False
-        if el in chrome_cache:
-            return chrome_cache[el]
+    def own_chrome(el: etree._Element) -> bool:
         names = _names(el)
         own = (el.tag in ("nav", "footer", "aside")) or bool(
             names.strip() and NEGATIVE_NAME.search(names) and not POSITIVE_NAME.search(names)
         )
-        result = (own and (prose.get(el, 0.0) < _CHROME_MAX_PROSE or bool(COMMENT_NAME.search(names)))) or in_chrome(
-            el.getparent()
-        )
-        chrome_cache[el] = result
+        return own and (prose.get(el, 0.0) < _CHROME_MAX_PROSE or bool(COMMENT_NAME.search(names)))
+
+    def in_chrome(el: etree._Element | None) -> bool:
+        # iterative (a page may nest thousands of elements): the first cached or chrome ancestor decides
+        path: list[etree._Element] = []
+        result = False
+        while el is not None:
+            if el in chrome_cache:
+                result = chrome_cache[el]
+                break
+            path.append(el)
+            if own_chrome(el):
+                result = True
+                break
+            el = el.getparent()
+        for e in path:
+            chrome_cache[e] = result
         return result
 
     # Every element is a sequence of units (its child elements and its own text blocks, in order).
@@ -393,22 +418,6 @@ def _squash(text: str) -> str:
 
 # --------------------------------------------------------------------------------------------------
 # metadata
-
-
-def _declared_anywhere(data: bytes) -> str | None:
-    """`encoding="gb2312"` on a non-standard root element (some saved pages)."""
-    m = re.search(rb"""encoding\s*=\s*["']([A-Za-z0-9_\-]+)["']""", data[:2048], re.I)
-    return m.group(1).decode("ascii").lower() if m else None
-
-
-def _is_cjk_family(encoding: str) -> bool:
-    enc = encoding.lower()
-    return enc.startswith(("utf", "gb", "big5", "hz"))
-
-
-def _han_share(text: str) -> float:
-    sample = text[:20000]
-    return sum(1 for ch in sample if "\u4e00" <= ch <= "\u9fff") / max(1, len(sample))
 
 
 def _meta_values(root: etree._Element) -> dict[str, str]:

@@ -88,7 +88,7 @@ def clean_record(record: RawRecord) -> CleanResult:
         from .sites import extract_for
 
         # A site adapter (selectors as data) where one matches the page, else generic extraction.
-        page = extract_for(record) or extract_html(record.raw, url=meta.get("url"))
+        page = extract_for(record) or extract_html(record.raw, url=meta.get("url"), name=record.path)
         text = page.text
         for key in ("title", "url", "date", "site"):
             value = getattr(page, key, None)
@@ -112,7 +112,7 @@ def ingest_record(store: Store, record: RawRecord) -> Outcome:
     out = Outcome("added", record.path)
     with store.transaction():
         raw_id = store.add_raw(sha256=record.sha256, path=record.path, format=record.format,
-                               encoding=record.encoding, raw=record.raw, meta=record.meta)
+                               encoding=record.encoding, raw=record.raw, meta=record.meta, data=record.data)
         for i, doc in enumerate(docs):
             h = content_hash(doc)
             existing = store.find_document_by_hash(h)
@@ -190,6 +190,20 @@ class RecleanSummary:
             f"failed: {r}" for _p, r in self.failed]
 
 
+def _redecoded(store: Store, row, rec: RawRecord) -> RawRecord:
+    """The record decoded again from the bytes the store kept (stores before schema 2: as stored)."""
+    from .readers import reread
+
+    data = store.raw_bytes(row)
+    if data is None or rec.format not in ("text", "markdown", "html", "docx", "jsonl"):
+        return rec
+    fresh = reread(data, path=rec.path, format=rec.format)
+    fresh.sha256, fresh.meta = rec.sha256, {**fresh.meta, **rec.meta}
+    if fresh.raw != rec.raw or fresh.encoding != rec.encoding:
+        store.update_raw_text(row["id"], raw=fresh.raw, encoding=fresh.encoding)
+    return fresh
+
+
 def reclean(settings: Settings, *, progress: bool = False, store: Store | None = None) -> RecleanSummary:
     """Re-run the current cleaner over every stored raw source; update only what changed."""
     import json
@@ -202,6 +216,7 @@ def reclean(settings: Settings, *, progress: bool = False, store: Store | None =
         rec = RawRecord(raw=row["raw"], path=row["path"], format=row["format"], encoding=row["encoding"] or "",
                         sha256=row["sha256"], meta=json.loads(row["meta"] or "{}"))
         try:
+            rec = _redecoded(store, row, rec)
             docs = [d for d in clean_record(rec).documents if d.paragraphs]
         except Exception as e:
             s.failed.append((rec.path, f"{rec.path}: {e}"))
@@ -213,7 +228,8 @@ def reclean(settings: Settings, *, progress: bool = False, store: Store | None =
                 old = existing.pop(i, None)
                 if old is not None:
                     current = store.get_document(old["id"])
-                    same_meta = all(current.get(k) == getattr(doc, k) for k in ("title", "site", "url", "date", "unit", "doc_type")) \
+                    same_meta = all(current.get(k) == getattr(doc, k)
+                                   for k in ("title", "site", "url", "date", "unit", "doc_type", "meeting", "speaker")) \
                         and current["truncated"] == doc.truncated
                     if old["content_hash"] == h and same_meta:
                         s.unchanged += 1

@@ -91,3 +91,6 @@ class RawRecord:
     encoding: str = "utf-8"
     sha256: str = ""  # of the raw bytes (or of the record's JSON for JSONL)
     meta: dict = field(default_factory=dict)  # title, url, date, site, unit, doc_type given by the source
+    # the bytes as collected (kept in the store, so `corpus reclean` can decode them again); None when
+    # the record was made from text (older stores, our own exports)
+    data: bytes | None = None

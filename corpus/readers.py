@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .dates import normalise_date
-from .encoding import declared_charset, decode_bytes
+from .encoding import decode_bytes, decode_html
 from .errors import InputError
 from .models import RawRecord
 
@@ -74,13 +74,29 @@ def read_path(path: Path, *, max_bytes: int) -> list[RawRecord] | Iterator[RawRe
     if ext in DOCX_EXT:
         return [read_docx(data, str(path))]
     if ext in HTML_EXT or (ext not in TEXT_EXT | MARKDOWN_EXT and _looks_html(data)):
-        text, enc = decode_bytes(data, declared=declared_charset(data), name=str(path))
-        return [RawRecord(raw=text, path=str(path), format="html", encoding=enc, sha256=_sha(data))]
-    text, enc = decode_bytes(data, name=str(path))
+        return [reread(data, path=str(path), format="html")]
+    return [reread(data, path=str(path), format="markdown" if ext in MARKDOWN_EXT else "text")]
+
+
+def reread(data: bytes, *, path: str, format: str) -> RawRecord:
+    """A record from the bytes as collected: what reading a file does, and what `corpus reclean` does
+    again with the bytes the store kept (so a better decoder repairs what an older one got wrong)."""
+    if format == "docx":
+        return read_docx(data, path)
+    if format == "jsonl":
+        line, _enc = decode_bytes(data, name=path)
+        rec = _record_from_line(line, path)
+        if isinstance(rec, InputError):
+            raise rec
+        rec.data = data
+        return rec
+    if format == "html":
+        text, enc = decode_html(data, name=path)
+    else:
+        text, enc = decode_bytes(data, name=path)
     if not text.strip():
         raise InputError(f"{path}: empty file")
-    fmt = "markdown" if ext in MARKDOWN_EXT else "text"
-    return [RawRecord(raw=text, path=str(path), format=fmt, encoding=enc, sha256=_sha(data))]
+    return RawRecord(raw=text, path=path, format=format, encoding=enc, sha256=_sha(data), data=data)
 
 
 def _looks_html(data: bytes) -> bool:
@@ -104,7 +120,8 @@ def read_docx(data: bytes, name: str) -> RawRecord:
     lines = [p.text for p in d.paragraphs]
     for table in d.tables:
         for row in table.rows:
-            lines.append("　".join(c.text.strip() for c in row.cells if c.text.strip()))
+            # cells separated by tabs: the cleaner keeps each row as one paragraph of kind "table"
+            lines.append("\t".join(c.text.strip() for c in row.cells if c.text.strip()))
     text = "\n".join(lines)
     if not text.strip():
         raise InputError(f"{name}: .docx has no text")
@@ -112,7 +129,7 @@ def read_docx(data: bytes, name: str) -> RawRecord:
     title = (d.core_properties.title or "").strip()
     if title:
         meta["title"] = title
-    return RawRecord(raw=text, path=name, format="docx", encoding="docx", sha256=_sha(data), meta=meta)
+    return RawRecord(raw=text, path=name, format="docx", encoding="docx", sha256=_sha(data), meta=meta, data=data)
 
 
 def stream_jsonl(path: Path, *, max_bytes: int) -> Iterator[RawRecord | InputError]:
@@ -132,7 +149,10 @@ def stream_jsonl(path: Path, *, max_bytes: int) -> Iterator[RawRecord | InputErr
             except InputError as e:
                 yield e
                 continue
-            yield _record_from_line(line, where)
+            rec = _record_from_line(line, where)
+            if isinstance(rec, RawRecord) and rec.format == "jsonl":
+                rec.data = raw_line
+            yield rec
 
 
 def _record_from_line(line: str, where: str) -> RawRecord | InputError:

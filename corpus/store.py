@@ -1,8 +1,9 @@
 """The one store: a SQLite database in the data directory.
 
 Tables
-- raw_sources: what was collected, byte-for-byte as text (HTML stays HTML), so that improved
-  cleaners can re-clean without re-collecting (`corpus reclean`).
+- raw_sources: what was collected: the bytes as collected (zlib-compressed, `raw_zlib`), the decoding
+  used and the decoded text (HTML stays HTML), so that improved decoders and cleaners can re-clean
+  without re-collecting (`corpus reclean`). Stores made before schema version 2 have text only.
 - documents: one per speech; a compilation (汇编) raw source yields several (part_index 0..n-1).
   `content_hash` identifies the same cleaned text under another file name; `rev` grows on every
   change so indexes can update incrementally; `cluster_id` groups near-duplicate reposts.
@@ -19,6 +20,7 @@ import json
 import sqlite3
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +28,7 @@ from pathlib import Path
 from .errors import NotFound
 from .models import Document, Paragraph
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: raw_sources.raw_zlib (the collected bytes, zlib-compressed)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -38,7 +40,8 @@ CREATE TABLE IF NOT EXISTS raw_sources (
     encoding TEXT,
     meta TEXT NOT NULL DEFAULT '{}',
     raw TEXT NOT NULL,
-    added_at REAL NOT NULL
+    added_at REAL NOT NULL,
+    raw_zlib BLOB
 );
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY,
@@ -156,8 +159,17 @@ class Store:
             self.db.executescript(SCHEMA)  # idempotent (IF NOT EXISTS); executescript manages its own commit
             with self.transaction() as db:
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                self._migrate(db)
         elif not self.path.exists():
             raise NotFound(f"no corpus at {self.path}: run `corpus ingest PATH` first")
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        """Bring a store made by an older version up to SCHEMA_VERSION (an old store opens and works)."""
+        columns = {r[1] for r in db.execute("PRAGMA table_info(raw_sources)")}
+        if "raw_zlib" not in columns:  # version 1: no collected bytes (reclean uses the stored text)
+            db.execute("ALTER TABLE raw_sources ADD COLUMN raw_zlib BLOB")
+        db.execute("UPDATE meta SET value=? WHERE key='schema_version' AND CAST(value AS INTEGER) < ?",
+                   (str(SCHEMA_VERSION), SCHEMA_VERSION))
 
     # connections --------------------------------------------------------------------------
     @property
@@ -201,12 +213,25 @@ class Store:
     def find_raw(self, sha256: str) -> sqlite3.Row | None:
         return self.db.execute("SELECT id, path, format, sha256 FROM raw_sources WHERE sha256=?", (sha256,)).fetchone()
 
-    def add_raw(self, *, sha256: str, path: str, format: str, encoding: str | None, raw: str, meta: dict) -> int:
+    def add_raw(self, *, sha256: str, path: str, format: str, encoding: str | None, raw: str, meta: dict,
+                data: bytes | None = None) -> int:
+        """A collected source: its decoded text, the decoding used, and (when known) the bytes as collected."""
         cur = self.db.execute(
-            "INSERT INTO raw_sources (sha256, path, format, encoding, meta, raw, added_at) VALUES (?,?,?,?,?,?,?)",
-            (sha256, path, format, encoding, json.dumps(meta, ensure_ascii=False), raw, time.time()),
+            "INSERT INTO raw_sources (sha256, path, format, encoding, meta, raw, added_at, raw_zlib) VALUES (?,?,?,?,?,?,?,?)",
+            (sha256, path, format, encoding, json.dumps(meta, ensure_ascii=False), raw, time.time(),
+             zlib.compress(data, 6) if data is not None else None),
         )
         return cur.lastrowid
+
+    @staticmethod
+    def raw_bytes(row: sqlite3.Row) -> bytes | None:
+        """The bytes as collected of a raw_sources row (None for sources stored before version 2)."""
+        blob = row["raw_zlib"] if "raw_zlib" in row.keys() else None
+        return zlib.decompress(blob) if blob is not None else None
+
+    def update_raw_text(self, raw_id: int, *, raw: str, encoding: str | None) -> None:
+        """The source's text decoded again from its bytes (reclean with a better decoder)."""
+        self.db.execute("UPDATE raw_sources SET raw=?, encoding=? WHERE id=?", (raw, encoding, raw_id))
 
     def iter_raw(self) -> Iterator[sqlite3.Row]:
         yield from self.db.execute("SELECT * FROM raw_sources ORDER BY id").fetchall()

@@ -176,7 +176,8 @@ class Crawler:
             meta["site"] = adapter.label
         if final != url:
             meta["requested_url"] = url
-        record = RawRecord(raw=html, path=final, format="html", encoding=encoding, sha256=sha, meta=meta)
+        record = RawRecord(raw=html, path=final, format="html", encoding=encoding, sha256=sha, meta=meta,
+                           data=res.body)
         try:
             with self.store.transaction():
                 out = ingest_record(self.store, record)

@@ -49,3 +49,62 @@ def test_binary_is_refused():
 
 def test_utf8_bom():
     assert decode_bytes(b"\xef\xbb\xbf" + TEXT.encode())[0] == TEXT
+
+
+# --- a BOM or a declaration is a hint, not a proof; damage is refused, not stored -----------------
+
+LONG = TEXT * 20
+
+
+def test_gb18030_behind_a_utf8_bom_is_decoded_as_gb18030():
+    data = b"\xef\xbb\xbf" + LONG.encode("gb18030")
+    text, used = decode_bytes(data, name="bom.txt")
+    assert text == LONG and used == "gb18030+bom"
+    assert "\ufffd" not in text
+
+
+@pytest.mark.parametrize("enc", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom(enc):
+    text, used = decode_bytes(("标题\n" + LONG + "\n").encode(enc), name="u16.txt")
+    assert text == "标题\n" + LONG + "\n" and used == enc
+    # Chinese only, no ASCII at all (no NUL bytes to go by)
+    text, used = decode_bytes(LONG.encode(enc), name="u16.txt")
+    assert text == LONG and used == enc
+
+
+def test_utf16_with_bom_still_works():
+    assert decode_bytes(LONG.encode("utf-16"))[0] == LONG
+
+
+def test_mixed_utf8_and_gb18030_lines_are_each_decoded():
+    data = ("第一部分\n" + TEXT + "\n").encode("utf-8") + ("第二部分\n" + TEXT + "\n").encode("gb18030")
+    text, used = decode_bytes(data, name="mixed.txt")
+    assert text == "第一部分\n" + TEXT + "\n第二部分\n" + TEXT + "\n"
+    assert "mixed" in used
+
+
+def test_badly_damaged_text_is_refused_naming_the_file():
+    good = LONG.encode("utf-8")
+    data = bytearray(good)
+    for i in range(0, len(data), 7):
+        data[i] = 0xFF  # one byte in seven broken: no candidate decodes it without damage
+    with pytest.raises(InputError, match=r"damaged\.txt: cannot be decoded without damage"):
+        decode_bytes(bytes(data), name="damaged.txt")
+
+
+def test_gb2312_full_width_space_code_is_not_private_use():
+    # GB2312 pages write the undefined code A3A0 for a full-width space (cwce gold pages)
+    data = TEXT.encode("gb2312") + b"\xa3\xa0" + TEXT.encode("gb2312")
+    text, used = decode_bytes(data)
+    assert text == TEXT + "\u3000" + TEXT and used == "gb18030"
+
+
+def test_one_html_decoder_for_files_extraction_and_crawler():
+    from corpus import html as corpus_html
+    from corpus.encoding import decode_html
+    from scrapers.decode import decode_page
+
+    page = f'<html><head><meta charset="iso-8859-1"></head><body><p>{TEXT}</p></body></html>'.encode("gbk")
+    assert decode_html(page)[0] == decode_page(page)[0] == corpus_html.decode_html(page)[0]
+    assert TEXT in decode_html(page)[0]
+    assert corpus_html.decode_html is decode_html

@@ -197,3 +197,23 @@ def test_gov_cn_gazette_keeps_document_heading():
     assert "批准2007年末国债余额限额调整为53365.53亿元" in p.text
     for chrome in ("扫一扫在手机打开当前页", "版权所有", "京ICP备05070218号", "网站标识码"):
         assert chrome not in p.text
+
+
+def test_page_nested_hundreds_of_divs_deep_still_extracts():
+    body = "<p>" + "全市上下坚持稳中求进工作总基调，推动高质量发展取得新成效。" * 4 + "</p>"
+    for depth in (255, 300, 3000):
+        html = "<html><body><div class='nav'><a href='/'>首页</a></div>" + "<div>" * depth + body + \
+            "</div>" * depth + "</body></html>"
+        assert "推动高质量发展取得新成效" in extract_html(html).text, depth
+
+
+def test_failure_messages_name_the_file(tmp_path):
+    from corpus.ingest import ingest_paths
+    from corpus.settings import Settings
+
+    f = tmp_path / "menu-only.html"
+    f.write_text("<html><body><div><a href='/'>首页</a><a href='/a'>关于</a></div></body></html>", encoding="utf-8")
+    s = ingest_paths(Settings(data_dir=tmp_path / "d", semantic=False), [f])
+    assert s.failed and str(f) in s.failed[0][1]
+    with pytest.raises(InputError, match="^x.html: "):
+        extract_html("<html><body></body></html>", name="x.html")
