@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from .rulecheck import check_regex, check_regexes
+
 # Elements that never hold main text. (form is NOT here: ASP.NET pages wrap the whole page in one.)
 DROP_TAGS = frozenset(
     "script style noscript iframe object embed svg canvas select option button input textarea "
@@ -86,4 +88,8 @@ DISCLAIMER_START = [
         r"^\s*(?:版权与免责声明|免责声明|版权声明|反侵权公告)\s*[:：]",
     )
 ]
-CHROME_LINE_PATTERNS = [re.compile(p, re.I) for p in _CHROME_LINES]
+CHROME_LINE_PATTERNS = check_regexes("html CHROME_LINES", _CHROME_LINES, flags=re.I)  # checked at import
+
+check_regexes("html DISCLAIMER_START", DISCLAIMER_START)
+for _name in ("NEGATIVE_NAME", "COMMENT_NAME", "POSITIVE_NAME", "TITLE_SEPARATORS"):
+    check_regex(f"html {_name}", globals()[_name])

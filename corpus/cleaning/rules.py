@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from ..rulecheck import RuleError, check_named_rules, check_regex, compile_table
+
 CN_NUM = "一二三四五六七八九十百零〇两"
 
 # ---------------------------------------------------------------------------------------------
@@ -96,6 +98,7 @@ LINE_RULES: list[tuple[str, str]] = [
     ("related.header", r"^(?:更多相关文章|相关推荐|相关文章|相关栏目|相关阅读|相关链接|猜你喜欢|热门推荐|推荐阅读)\s*(?:[:：].{0,80})?$"),
 ]
 
+check_named_rules("cleaning LINE_RULES", LINE_RULES)  # before they are joined: a bad one is named
 LINE_RULE_RE = re.compile("|".join(f"(?P<r{i}>{pat})" for i, (_, pat) in enumerate(LINE_RULES)))
 LINE_RULE_NAMES = {f"r{i}": name for i, (name, _) in enumerate(LINE_RULES)}
 
@@ -139,7 +142,7 @@ SITES: list[tuple[str, str]] = [
     (r"中文维基文库|wikisource\.org|本作品.{0,40}(?:不适用于该法|属于)", "维基文库"),
     (r"www\.gov\.cn|中国政府网", "中国政府网"),
 ]
-SITE_RES = [(re.compile(p), name) for p, name in SITES]
+SITE_RES = compile_table("cleaning SITES", SITES)
 
 # ---------------------------------------------------------------------------------------------
 # News: photo captions, datelines, wire tails
@@ -254,7 +257,7 @@ DOC_TYPES: list[tuple[str, str]] = [
     (r"条例|规定|办法|细则|法$|章程|Regulations?\b|Provisions\b|Measures\b|Rules\b", "法规"),
     (r"新闻联播", "新闻"),
 ]
-DOC_TYPE_RES = [(re.compile(p), t) for p, t in DOC_TYPES]
+DOC_TYPE_RES = compile_table("cleaning DOC_TYPES", DOC_TYPES)
 MEETING_RES = [
     # 在全市重点项目建设推进会议上的讲话 -> 全市重点项目建设推进会议
     re.compile(r"在(?P<m>.{2,60}?(?:会议|会|论坛|峰会|典礼|仪式|大会|座谈|学习|活动|开幕式|闭幕式|集会|茶话会)).{0,4}?(?:上|中|时)的"),
@@ -317,3 +320,15 @@ LABEL_LINE = re.compile(
 LABEL_TITLE_MAX_LEN = 40
 # "续表" (the table goes on over the page): a layout line, never content.
 TABLE_CONTINUED = re.compile(r"^续\s*表\s*\d{0,2}$")
+
+
+# Checked at import (corpus/rulecheck.py): what the tables above cannot say about themselves.
+if RELATED_HEADER_RULE not in LINE_RULE_NAMES.values():
+    raise RuleError(f"cleaning RELATED_HEADER_RULE {RELATED_HEADER_RULE!r} is not a rule in LINE_RULES")
+for _i, (_rx, _level) in enumerate(HEADING_PATTERNS):
+    check_regex(f"cleaning HEADING_PATTERNS[{_i}]", _rx)
+    if not isinstance(_level, int) or not 1 <= _level <= 6:
+        raise RuleError(f"cleaning HEADING_PATTERNS[{_i}]: level {_level!r} is not 1..6")
+for _i, _rx in enumerate(MEETING_RES):
+    if "m" not in check_regex(f"cleaning MEETING_RES[{_i}]", _rx).groupindex:
+        raise RuleError(f"cleaning MEETING_RES[{_i}]: the pattern has no (?P<m>...) group for the meeting")

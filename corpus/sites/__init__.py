@@ -17,6 +17,7 @@ import logging
 from ..errors import CorpusError, InputError
 from ..html import ExtractedPage
 from ..models import RawRecord
+from ..rulecheck import RuleError
 from . import cn12371, fanwy, generic, rulaiwenku, wm114
 from .base import SiteAdapter
 
@@ -25,6 +26,10 @@ log = logging.getLogger(__name__)
 SITE_ADAPTERS: tuple[SiteAdapter, ...] = (wm114.ADAPTER, fanwy.ADAPTER, rulaiwenku.ADAPTER, cn12371.ADAPTER)
 GENERIC: SiteAdapter = generic.ADAPTER
 ADAPTERS: dict[str, SiteAdapter] = {a.name: a for a in (*SITE_ADAPTERS, GENERIC)}
+if len(ADAPTERS) != len(SITE_ADAPTERS) + 1:
+    raise RuleError("site profiles: two profiles share a name: " + ", ".join(a.name for a in (*SITE_ADAPTERS, GENERIC)))
+if GENERIC.hosts or GENERIC.fingerprints:
+    raise RuleError("site profile 'generic': serves every other site, so it has no hosts or fingerprints")
 
 
 def adapter_by_name(name: str) -> SiteAdapter:

@@ -27,6 +27,7 @@ from lxml import etree
 from ..dates import normalise_date
 from ..errors import InputError
 from ..html import ExtractedPage
+from ..rulecheck import RuleError, check_regexes, check_selectors, check_strings
 
 BLOCK_TAGS = frozenset(
     "address article aside blockquote body br center dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
@@ -35,6 +36,13 @@ BLOCK_TAGS = frozenset(
 _WS = re.compile(r"[ \t\r\n\u00a0]+")
 _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6});")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+
+
+STRUCTURES = ("observed", "assumed", "any")  # "any": the generic profile
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
+_SELECTOR_FIELDS = ("title", "date", "body", "drop", "article_links", "next_page")
+_REGEX_FIELDS = ("article_url", "listing_url", "drop_blocks", "drop_lines", "tail_keep", "tail_cut")
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,24 @@ class SiteAdapter:
     article_links: tuple[str, ...] = ("a",)  # on a listing: where the article links are
     next_page: tuple[str, ...] = ()  # on a listing: the next-page link (else a link reading 下一页)
     notes: str = ""
+
+    def __post_init__(self) -> None:
+        """Every rule checked when the profile is built (at import): a malformed one fails loudly."""
+        where = f"site profile {self.name!r}"
+        if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
+            raise RuleError(f"{where}: name must be lower-case letters, digits, '-' or '_'")
+        if not isinstance(self.label, str):
+            raise RuleError(f"{where}: label must be a string")
+        if self.structure not in STRUCTURES:
+            raise RuleError(f"{where}: structure {self.structure!r} is not one of {', '.join(STRUCTURES)}")
+        for host in check_strings(f"{where}.hosts", self.hosts):
+            if not _HOST.fullmatch(host):
+                raise RuleError(f"{where}.hosts: {host!r} is not a lower-case host name (no scheme, no path)")
+        check_strings(f"{where}.fingerprints", self.fingerprints)
+        for name in _SELECTOR_FIELDS:
+            check_selectors(f"{where}.{name}", getattr(self, name))
+        for name in _REGEX_FIELDS:
+            check_regexes(f"{where}.{name}", check_strings(f"{where}.{name}", getattr(self, name)))
 
     # matching -------------------------------------------------------------------------------
     def matches_url(self, url: str | None) -> bool:
