@@ -106,34 +106,42 @@ class CompareResult:
         return cols, out
 
 
-def _ngram_levels(ids: np.ndarray, rowid: np.ndarray, vocab: int, max_n: int):
-    """For n = 1..max_n: (unique keys, counts, key of each position or -1) of the word n-grams
-    within one row. Level n's key is (rank of its first n-1 words among level n-1's keys) * V +
-    last word, so keys stay in int64 whatever n."""
+def _ngram_levels(ids: np.ndarray, rowid: np.ndarray, vocab: int, max_n: int, min_count: int):
+    """For n = 1..max_n: (keys, counts, rank of each position or -1) of the word n-grams within
+    one row that occur at least `min_count` times (an n-gram that often has a prefix at least as
+    frequent, so each level only extends the one before). Level n's key is (rank of its first
+    n-1 words among level n-1's keys) * V + last word: int64 whatever n."""
     levels = []
     prev_rank = None
     for n in range(1, max_n + 1):
         m = len(ids) - n + 1
-        if m <= 0:
-            levels.append((np.zeros(0, np.int64), np.zeros(0, np.int64), np.full(len(ids), -1, np.int64)))
-            continue
-        if n == 1:
-            keys = ids.astype(np.int64)
-            valid = np.ones(len(ids), dtype=bool)
-        else:
-            ok = (rowid[: m] == rowid[n - 1:]) & (prev_rank[: m] >= 0)
-            keys = np.where(ok, prev_rank[: m] * vocab + ids[n - 1:], -1)
-            valid = ok
-        uk, inv, cnt = np.unique(keys[valid], return_inverse=True, return_counts=True)
         rank = np.full(len(ids), -1, dtype=np.int64)
-        rank[np.flatnonzero(valid)] = inv
-        levels.append((uk, cnt, rank))
+        if m <= 0:
+            levels.append((np.zeros(0, np.int64), np.zeros(0, np.int64), rank))
+            prev_rank = rank
+            continue
+        if n == 1:  # word ids are small: count them directly
+            counts = np.bincount(ids, minlength=vocab)
+            uk = np.flatnonzero(counts >= min_count)
+            table = np.full(vocab, -1, dtype=np.int64)
+            table[uk] = np.arange(len(uk))
+            levels.append((uk.astype(np.int64), counts[uk], table[ids]))
+            prev_rank = levels[-1][2]
+            continue
+        pos = np.flatnonzero((prev_rank[: m] >= 0) & (rowid[: m] == rowid[n - 1:]))
+        keys = prev_rank[pos] * vocab + ids[pos + n - 1]
+        uk, inv, cnt = np.unique(keys, return_inverse=True, return_counts=True)
+        keep = cnt >= min_count
+        new_rank = np.cumsum(keep) - 1  # rank among the kept keys
+        r = np.where(keep[inv], new_rank[inv], -1)
+        rank[pos] = r
+        levels.append((uk[keep], cnt[keep], rank))
         prev_rank = rank
     return levels
 
 
 def _keys_in(levels_a, ids: np.ndarray, rowid: np.ndarray, vocab: int, max_n: int):
-    """B's n-grams as ranks into A's unique keys per level (-1: not an n-gram of A)."""
+    """B's n-grams as ranks into A's kept keys per level (-1: not one of them)."""
     out = []
     prev = None
     for n in range(1, max_n + 1):
@@ -142,15 +150,16 @@ def _keys_in(levels_a, ids: np.ndarray, rowid: np.ndarray, vocab: int, max_n: in
         rank = np.full(len(ids), -1, dtype=np.int64)
         if m > 0 and len(uk):
             if n == 1:
-                keys = ids.astype(np.int64)
-                ok = np.ones(len(ids), dtype=bool)
+                table = np.full(vocab, -1, dtype=np.int64)
+                table[uk] = np.arange(len(uk))
+                rank = table[ids]
             else:
-                ok = (rowid[: m] == rowid[n - 1:]) & (prev[: m] >= 0)
-                keys = np.where(ok, prev[: m] * vocab + ids[n - 1:], -1)
-            pos = np.searchsorted(uk, keys)
-            pos[pos >= len(uk)] = 0
-            found = ok & (uk[pos] == keys)
-            rank[np.flatnonzero(found)] = pos[found]
+                pos = np.flatnonzero((prev[: m] >= 0) & (rowid[: m] == rowid[n - 1:]))
+                keys = prev[pos] * vocab + ids[pos + n - 1]
+                at = np.searchsorted(uk, keys)
+                at[at >= len(uk)] = 0
+                found = uk[at] == keys
+                rank[pos[found]] = at[found]
         out.append(rank)
         prev = rank
     return out
@@ -234,11 +243,11 @@ def _compare(settings, a, b, min_count: int, min_docs: int, top: int, max_n: int
     )
     if not len(ids_a):
         return result
-    levels = _ngram_levels(ids_a, row_a, vocab, max_n)
+    levels = _ngram_levels(ids_a, row_a, vocab, max_n, min_count)
     ranks_b = _keys_in(levels, ids_b, row_b, vocab, max_n)
     na, nb = len(ids_a), max(len(ids_b), 0)
     cands: list[tuple[float, int, int, int, int]] = []  # (ll, n, rank, count_a, count_b)
-    pool: list[tuple[int, int, int]] = []  # (count_a, n, rank): candidates for first appearances
+    pool: list[tuple[int, int, int, int]] = []  # (-count_a, n, rank, count_b): candidates for first appearances
     for n in range(1, max_n + 1):
         uk, cnt, _ = levels[n - 1]
         if not len(uk):
@@ -250,10 +259,10 @@ def _compare(settings, a, b, min_count: int, min_docs: int, top: int, max_n: int
         ll = _ll_vec(ca, cbk, na, nb)
         over = ca / na > (cbk / nb if nb else 0)
         for r, x, y, g, ov in zip(idx.tolist(), ca.tolist(), cbk.tolist(), ll.tolist(), over.tolist(), strict=True):
-            pool.append((int(x), n, r))
+            pool.append((-int(x), n, r, int(y)))
             if ov:
-                cands.append((g, n, r, int(x), int(y)))
-    cands.sort(key=lambda t: -t[0])
+                cands.append((-g, n, r, int(x), int(y)))
+    cands.sort()  # highest log-likelihood first
     text_of = {}
 
     def phrase_of(n: int, r: int) -> str:
@@ -275,13 +284,14 @@ def _compare(settings, a, b, min_count: int, min_docs: int, top: int, max_n: int
     over: list[CompareItem] = []
     seen: set[str] = set()
     budget = top * VERIFY_FACTOR
-    for g, n, r, x, y in cands:
+    for neg_g, n, r, x, y in cands:
         if len(over) >= budget:
             break
         p = phrase_of(n, r)
         if p in seen or not acceptable(n, r, p):
             continue
         seen.add(p)
+        g = -neg_g
         if n == 1:
             ca, cb, docs = x, y, None
         else:
@@ -303,10 +313,10 @@ def _compare(settings, a, b, min_count: int, min_docs: int, top: int, max_n: int
         earlier = (rows.year >= 0) & (rows.year < first_year) & (rows.docpos >= 0)
         result.earlier_documents = len(np.unique(rows.docpos[earlier]))
     if earlier is not None and result.earlier_documents:
-        pool.sort(key=lambda t: (-t[0], t[1]))
+        pool.sort()  # most frequent first, then shorter
         new: list[CompareItem] = []
         seen = set()
-        for _count, n, r in pool:
+        for neg_x, n, r, y in pool:
             if len(new) >= budget:
                 break
             p = phrase_of(n, r)
@@ -315,12 +325,17 @@ def _compare(settings, a, b, min_count: int, min_docs: int, top: int, max_n: int
             seen.add(p)
             if _used_in(rows, p, earlier):
                 continue
-            hit_rows, _ = occurrences(rows, p, mask_a)
-            ca = len(hit_rows)
+            if n == 1:  # a word: its word counts (as in the other list), its rows from the word postings
+                hit_rows = np.asarray(rows.view.word_postings(p)[0], dtype=np.int64)
+                hit_rows = hit_rows[mask_a[hit_rows]] if len(hit_rows) else hit_rows
+                ca, cb = -neg_x, y
+            else:
+                both, _ = occurrences(rows, p, mask_a | mask_b)
+                ina = mask_a[both]
+                hit_rows, ca, cb = both[ina], int(ina.sum()), int((~ina).sum())
             docs = len(np.unique(rows.docpos[hit_rows]))
-            if ca < min_count or docs < min_docs:
+            if ca < min_count or docs < min_docs or not len(hit_rows):
                 continue
-            cb = len(occurrences(rows, p, mask_b)[0])
             g = float(_ll_vec(np.array([ca], float), np.array([cb], float), na, nb)[0])
             it = _item(p, n, ca, cb, chars_a, chars_b, g)
             it.documents_a = docs
