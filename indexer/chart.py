@@ -3,9 +3,10 @@
 Text is written into the SVG as glyph outlines (`svg.fonttype = "path"`), so the chart shows
 Chinese in any browser and offline, with or without fonts on the reader's machine. The glyphs
 come from a CJK font on the server: the first of `CJK_FONTS` that matplotlib's font manager
-finds (Debian: fonts-wqy-zenhei, which scripts/test.sh and scripts/start.sh install), else a
-font file named by $CORPUS_CHART_FONT. Without one the chart still draws, with the phrases
-numbered in the legend (①②…) and a note; the table beside it always carries the names.
+finds (Debian: fonts-wqy-zenhei, which scripts/test.sh installs), or a font file named by
+$CORPUS_CHART_FONT. Without one the chart still draws, with the phrases numbered in the legend
+((1), (2)… in the order of the table) and English axis labels; the table beside it carries the
+names.
 """
 
 from __future__ import annotations

@@ -447,3 +447,11 @@ def test_cli_commands(seeded, tmp_path):
     assert r.exit_code == 0 and out.exists()
     r = runner.invoke(main, base + ["pattern", "以为抓手"])
     assert r.exit_code == 1 and r.output.startswith("Error: ") and len(r.output.strip().splitlines()) == 1
+
+
+def test_trend_chart_without_a_cjk_font_numbers_the_legend(seeded, monkeypatch):
+    from indexer import chart
+
+    monkeypatch.setattr(chart, "cjk_font", lambda: None)
+    svg = chart.trend_svg(trend(seeded, ["高质量发展", PLANTED]))
+    assert "<svg" in svg and "<path" in svg
