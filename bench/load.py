@@ -2,11 +2,19 @@
 
 Starts the server itself (on 127.0.0.1, a free port, a temporary data directory with the sample
 ingested and indexed) unless --url points at one already running; only loopback addresses are
-accepted. Each client loops over a mix of pages (search pages, JSON search, documents, KWIC) on a
-keep-alive connection. Bounded: --seconds (at most 300) and --max-requests. Prints requests/s,
-p50/p95/p99 latency and the error count (any non-2xx answer or connection failure).
+accepted; --data serves an existing data directory instead of the sample. Each client loops over
+a mix of pages on a keep-alive connection. Bounded: --seconds (at most 300) and --max-requests.
+Prints requests/s, p50/p95/p99 latency overall and per route, and the error count (any non-2xx
+answer or connection failure).
+
+Mixes (--mix):
+- `pages` (default): search pages, JSON search, documents, KWIC of the sample's phrases.
+- `reviewer`: the load a reviewer found stalling the server: the `pages` mix with KWIC of common
+  words (的, 发展, 高质量发展 ...) and 5% broad exports (发展, 建设 as CSV; every byte is read, so
+  an export counts only when complete). The figure to watch is the search routes' p95.
 
     .venv/bin/python bench/load.py --clients 8 --seconds 30
+    .venv/bin/python bench/load.py --data /tmp/h13-data --mix reviewer --clients 20 --seconds 60
 """
 
 from __future__ import annotations
@@ -72,6 +80,18 @@ def start_server(data: Path, threads: int) -> tuple[subprocess.Popen, str]:
     sys.exit("the server did not start")
 
 
+COMMON_KWIC = ["的", "发展", "建设", "高质量发展", "项目", "要素保障", "人民"]
+BROAD_EXPORTS = ["发展", "建设"]
+SEARCH_ROUTES = ("/", "/api/search")
+EXPORT_SHARE = 0.05
+
+
+def route(url: str) -> str:
+    """The route a URL belongs to: its path with ids replaced (/doc/N)."""
+    path = urlsplit(url).path
+    return re.sub(r"/\d+", "/N", path)
+
+
 def request_mix(doc_ids: list[int]) -> list[str]:
     urls = []
     for q in QUERIES:
@@ -83,6 +103,15 @@ def request_mix(doc_ids: list[int]) -> list[str]:
     return urls
 
 
+def reviewer_mix(doc_ids: list[int]) -> tuple[list[str], list[str]]:
+    """(everyday URLs, export URLs): the pages mix plus KWIC of common words; exports of broad queries."""
+    urls = request_mix(doc_ids)
+    for w in COMMON_KWIC:
+        urls += ["/kwic?q=" + quote(w), "/api/kwic?q=" + quote(w) + "&sort=right"]
+    exports = ["/export?q=" + quote(q) + "&fmt=csv&mode=keyword" for q in BROAD_EXPORTS]
+    return urls, exports
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
@@ -90,6 +119,11 @@ def main() -> None:
     ap.add_argument("--max-requests", type=int, default=200_000, help="stop after this many requests in all")
     ap.add_argument("--threads", type=int, default=8, help="server worker threads when the bench starts it")
     ap.add_argument("--url", help="a running server on a loopback address (default: start one on the sample)")
+    ap.add_argument("--data", type=Path, help="serve this data directory (ingested and indexed) instead of the sample")
+    ap.add_argument("--mix", choices=("pages", "reviewer"), default="pages", help="request mix (see above)")
+    ap.add_argument("--export-share", type=float, default=EXPORT_SHARE,
+                    help=f"share of requests that are exports in the reviewer mix (default {EXPORT_SHARE})")
+    ap.add_argument("--timeout", type=float, default=120.0, help="client socket timeout in seconds (default 120)")
     args = ap.parse_args()
     seconds = max(1.0, min(args.seconds, 300.0))
     clients = max(1, min(args.clients, 64))
@@ -98,6 +132,8 @@ def main() -> None:
     tmp = None
     if args.url:
         base = args.url.rstrip("/")
+    elif args.data:
+        proc, base = start_server(args.data, args.threads)
     else:
         tmp = tempfile.TemporaryDirectory(prefix="corpus-load-")
         data = Path(tmp.name) / "data"
@@ -115,42 +151,55 @@ def main() -> None:
         hits = json.loads(conn.getresponse().read())["hits"]
         conn.close()
         doc_ids = sorted({h["doc_id"] for h in hits})[:10] or [1]
-        urls = request_mix(doc_ids)
+        if args.mix == "reviewer":
+            urls, exports = reviewer_mix(doc_ids)
+        else:
+            urls, exports = request_mix(doc_ids), []
 
-        latencies: list[float] = []
+        latencies: list[tuple[str, float]] = []
         errors: list[str] = []
+        refused: list[str] = []
+        export_sizes: list[int] = []
         lock = threading.Lock()
         count = [0]
         stop_at = time.monotonic() + seconds
 
         def client(seed: int) -> None:
             rnd = random.Random(seed)
-            c = http.client.HTTPConnection(host, port, timeout=30)
-            local_lat, local_err = [], []
+            c = http.client.HTTPConnection(host, port, timeout=args.timeout)
+            local_lat, local_err, local_refused, local_sizes = [], [], [], []
             while time.monotonic() < stop_at:
                 with lock:
                     if count[0] >= args.max_requests:
                         break
                     count[0] += 1
-                url = rnd.choice(urls)
+                url = rnd.choice(exports) if exports and rnd.random() < args.export_share else rnd.choice(urls)
                 t = time.perf_counter()
                 try:
                     c.request("GET", url)
                     r = c.getresponse()
-                    r.read()
+                    body = r.read()
+                    if r.status == 503 and r.getheader("Retry-After"):
+                        local_refused.append(url)  # back-pressure: counted apart, not timed as served
+                        continue
                     if not 200 <= r.status < 300:
                         local_err.append(f"{r.status} {url}")
+                    elif route(url) == "/export":
+                        local_sizes.append(len(body))
                 except (OSError, http.client.HTTPException) as e:
                     local_err.append(f"{type(e).__name__} {url}")
                     c.close()
-                    c = http.client.HTTPConnection(host, port, timeout=30)
-                local_lat.append(time.perf_counter() - t)
+                    c = http.client.HTTPConnection(host, port, timeout=args.timeout)
+                local_lat.append((route(url), time.perf_counter() - t))
             c.close()
             with lock:
                 latencies.extend(local_lat)
                 errors.extend(local_err)
+                refused.extend(local_refused)
+                export_sizes.extend(local_sizes)
 
-        print(f"{clients} clients for {seconds:.0f}s against {base} ({len(urls)} URLs in the mix) ...")
+        print(f"{clients} clients for {seconds:.0f}s against {base} (mix {args.mix}: {len(urls)} URLs"
+              + (f", {args.export_share:.0%} exports of {', '.join(BROAD_EXPORTS)}" if exports else "") + ") ...")
         t0 = time.perf_counter()
         workers = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
         for w in workers:
@@ -169,14 +218,30 @@ def main() -> None:
             tmp.cleanup()
 
     n = len(latencies)
-    lat = sorted(latencies)
 
-    def pct(p: float) -> float:
-        return lat[min(n - 1, int(p * n))] * 1000 if n else float("nan")
+    def pct(lat: list[float], p: float) -> float:
+        return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else float("nan")
+
+    def line(label: str, lat: list[float]) -> str:
+        lat = sorted(lat)
+        return (f"{label:<16} n {len(lat):>6}  p50 {pct(lat, 0.50):>8.1f}  p95 {pct(lat, 0.95):>8.1f}  "
+                f"p99 {pct(lat, 0.99):>8.1f}  max {lat[-1] * 1000 if lat else float('nan'):>8.1f}")
 
     print(f"requests: {n}  elapsed: {elapsed:.1f}s  requests/s: {n / elapsed:.1f}")
-    print(f"latency ms: p50 {pct(0.50):.1f}  p95 {pct(0.95):.1f}  p99 {pct(0.99):.1f}  "
-          f"mean {statistics.fmean(lat) * 1000 if n else float('nan'):.1f}")
+    print("latency ms:")
+    print(line("all", [t for _, t in latencies]))
+    by_route: dict[str, list[float]] = {}
+    for r, t in latencies:
+        by_route.setdefault(r, []).append(t)
+    searches = [t for r, t in latencies if r in SEARCH_ROUTES]
+    print(line("searches", searches) + "   (" + ", ".join(SEARCH_ROUTES) + ")")
+    for r in sorted(by_route):
+        print(line(r, by_route[r]))
+    if latencies:
+        print(f"mean ms: {statistics.fmean(t for _, t in latencies) * 1000:.1f}")
+    if exports:
+        print(f"exports: {len(export_sizes)} complete ({sum(export_sizes) / 1e6:.1f} MB), "
+              f"{len(refused)} refused with 503 + Retry-After (export pool full)")
     print(f"errors: {len(errors)}")
     for e in sorted(set(errors))[:10]:
         print("  ", e)

@@ -335,6 +335,10 @@ class Store:
             d["truncated"] = bool(d["truncated"])
             yield d
 
+    def change_signature(self) -> tuple:
+        """Changes whenever a document is added, changed or deleted (for caches of derived results)."""
+        return tuple(self.db.execute("SELECT count(*), max(id), max(updated_at) FROM documents").fetchone())
+
     def doc_revisions(self) -> dict[int, int]:
         """{doc_id: rev}: what an index compares with its own record to update incrementally."""
         return dict(self.db.execute("SELECT id, rev FROM documents").fetchall())

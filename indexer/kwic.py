@@ -8,19 +8,31 @@ folded by default, same filters), so the two never disagree about what matches.
 
 from __future__ import annotations
 
+import copy
+import threading
 import unicodedata
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass, field
 
-from corpus.errors import QueryError
+import numpy as np
 
+from corpus.errors import QueryError
+from corpus.store import Store
+
+from . import budget
 from .analysis import RUN, fold
 from .api import SearchRequest
-from .search import iter_hits
+from .keyword import open_view
+from .search import matches
 from .terms import get_tokenizer
 
 SORTS = ("left", "right", "position")
+CACHE_SIZE = 32
+_cache: OrderedDict = OrderedDict()
+_cache_lock = threading.Lock()
+_stores: dict[str, Store] = {}
 PUNCT_STOP = "，。！？；：、,.!?;:（）()《》“”\"‘’'【】[]…—\n"
+COLLOCATE_SAMPLE = 1000  # occurrences (in rank order) the collocates are counted over
 CLAUSE_MAX = 5  # the right collocate up to the next punctuation is kept whole when this short (跟着项目走);
 # the left one is the jieba word just before (强化|要素保障)
 
@@ -51,6 +63,8 @@ class KwicResult:
     right_collocates: list[tuple[str, int]] = field(default_factory=list)  # ("要素保障跟着项目走", 3)
     width: int = 20
     sort: str = "left"
+    sampled: int = 0  # occurrences the collocates were counted over (= total unless capped or cut)
+    notice: str | None = None  # set when the request's time budget cut the collocate scan
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -117,12 +131,47 @@ def _right_collocate(after: str, tokenizer) -> str | None:
     return words[0] if words else None
 
 
-def kwic(settings, phrase: str, width: int = 20, sort: str = "left", limit: int | None = 200,
-         filters: dict[str, str] | None = None, fold_reposts: bool = True, top: int = 10) -> KwicResult:
-    """Every occurrence of `phrase` (exact, folded match) with `width` characters each side.
+class _Memo:
+    """A tokenizer whose lcut remembers its answers: contexts of a common word repeat a lot."""
 
-    sort: "left" orders by the text just before the match read backwards (groups 强化|要素保障,
-    加强|要素保障 ...), "right" by the text just after, "position" by rank of the paragraph.
+    def __init__(self, tokenizer):
+        self._tk = tokenizer
+        self._seen: dict[str, list[str]] = {}
+
+    def lcut(self, text: str) -> list[str]:
+        words = self._seen.get(text)
+        if words is None:
+            words = self._seen[text] = self._tk.lcut(text)
+        return words
+
+
+def _overlaps_itself(needle: str) -> bool:
+    """Whether two occurrences of needle can overlap (哈哈 in 哈哈哈): then str.count undercounts."""
+    return any(needle[:k] == needle[-k:] for k in range(1, len(needle)))
+
+
+def _count(text: str, needle: str, a: int, b: int, overlapping: bool) -> int:
+    if not overlapping:
+        return text.count(needle, a, b)
+    n, i = 0, text.find(needle, a, b)
+    while i >= 0:
+        n += 1
+        i = text.find(needle, i + 1, b)
+    return n
+
+
+def kwic(settings, phrase: str, width: int = 20, sort: str = "left", limit: int | None = 200,
+         filters: dict[str, str] | None = None, fold_reposts: bool = True, top: int = 10,
+         collocate_sample: int | None = COLLOCATE_SAMPLE) -> KwicResult:
+    """Occurrences of `phrase` (exact, folded match) with `width` characters each side.
+
+    Bounded work: the occurrences are counted from the index's folded text (no paragraph is read
+    from the store for that); lines are built for the best-ranked paragraphs only, until `limit`
+    lines (None: all), and then sorted. sort: "left" orders them by the text just before the
+    match read backwards (groups 强化|要素保障, 加强|要素保障 ...), "right" by the text just
+    after, "position" keeps rank order. Collocates are counted over the first `collocate_sample`
+    occurrences in rank order (None: all; `KwicResult.sampled` says how many); a request time
+    budget (indexer.budget) can cut that scan short, and `notice` says so.
     """
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}: use left, right or position")
@@ -131,45 +180,113 @@ def kwic(settings, phrase: str, width: int = 20, sort: str = "left", limit: int 
         raise QueryError("give a word or phrase to look up, e.g. corpus kwic 要素保障")
     if width < 1 or width > 200:
         raise QueryError("width must be between 1 and 200 characters")
+    if limit is not None and limit < 0:
+        raise QueryError("limit must be 0 or more")
+    view = open_view(settings)
+    key = (str(settings.db_path), view.generation, _store(settings).change_signature(), phrase, width, sort, limit,
+           tuple(sorted((filters or {}).items())), fold_reposts, top, collocate_sample)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            _cache.move_to_end(key)
+            return copy.deepcopy(cached)
+    result = _kwic(settings, view, phrase, width, sort, limit, filters, fold_reposts, top, collocate_sample)
+    if result.notice is None:  # a result cut by the time budget is not kept
+        with _cache_lock:
+            _cache[key] = copy.deepcopy(result)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return result
+
+
+def _store(settings) -> Store:
+    key = str(settings.db_path)
+    st = _stores.get(key)
+    if st is None:
+        st = _stores[key] = Store(settings.db_path, readonly=True)
+    return st
+
+
+def _kwic(settings, view, phrase, width, sort, limit, filters, fold_reposts, top, collocate_sample) -> KwicResult:
     quoted = '"' + phrase.replace('"', " ") + '"'
     request = SearchRequest(query=quoted, mode="keyword", filters=dict(filters or {}), fold=fold_reposts,
                             per_page=10)
     needle = fold(phrase)
-    tokenizer = get_tokenizer(settings)
-    lines: list[KwicLine] = []
+    found = matches(settings, request)
+    pids = np.asarray(found.paragraph_ids, dtype=np.int64)
+    rows = np.searchsorted(view.pid, pids)
+    rows[rows >= len(view.pid)] = 0
+    known = (np.asarray(view.pid)[rows] == pids) if len(pids) else np.zeros(0, dtype=bool)
+    text, toff = view.chars.text, view.chars.toff
+    starts, stops = toff[rows].tolist(), (toff[rows + 1] - 1).tolist()
+    overlapping = _overlaps_itself(needle)
+    counts = [(_count(text, needle, a, b, overlapping) if ok else 0)
+              for a, b, ok in zip(starts, stops, known.tolist(), strict=True)]
+    total = sum(counts)
+    paragraphs = sum(1 for n in counts if n)
+
+    # collocates, from the index's folded text, in rank order
+    tokenizer = _Memo(get_tokenizer(settings))
     left_c: Counter = Counter()
     right_c: Counter = Counter()
-    total = paragraphs = 0
-    for hit in iter_hits(settings, request):
-        paragraphs += 1
-        text = hit.text
-        f = fold(text)
-        start = f.find(needle)
-        while start >= 0:
-            end = start + len(needle)
-            total += 1
-            lw = _left_collocate(text[max(0, start - 40):start], tokenizer)
-            rw = _right_collocate(text[end:end + 40], tokenizer)
+    sampled = 0
+    cap = total if collocate_sample is None else min(total, collocate_sample)
+    notice = None
+    for k, n in enumerate(counts):
+        if sampled >= cap:
+            break
+        if not n:
+            continue
+        if budget.expired():
+            notice = budget.NOTICE
+            break
+        a, b = starts[k], stops[k]
+        i = text.find(needle, a, b)
+        while i >= 0 and sampled < cap:
+            j = i + len(needle)
+            sampled += 1
+            lw = _left_collocate(text[max(a, i - 40):i], tokenizer)
+            rw = _right_collocate(text[j:min(b, j + 40)], tokenizer)
             if lw:
-                left_c[lw + text[start:end]] += 1
+                left_c[lw + text[i:j]] += 1
             if rw:
-                right_c[text[start:end] + rw] += 1
-            if limit is None or len(lines) < limit or sort != "position":
-                lines.append(KwicLine(
-                    left=_clean(text[max(0, start - width):start]), match=text[start:end],
-                    right=_clean(text[end:end + width]), paragraph_id=hit.paragraph_id, doc_id=hit.doc_id,
-                    position=hit.position, offset=start, title=hit.title, unit=hit.unit, date=hit.date,
-                    site=hit.site, copies=hit.copy_count,
-                ))
-            start = f.find(needle, start + 1)
+                right_c[text[i:j] + rw] += 1
+            i = text.find(needle, i + 1, b)
+
+    # lines: the original text of the best-ranked paragraphs, until `limit` lines
+    lines: list[KwicLine] = []
+    want = total if limit is None else min(limit, total)
+    k = 0
+    while len(lines) < want and k < len(counts):
+        stop = k
+        need = want - len(lines)
+        while stop < len(counts) and need > 0:  # enough paragraphs for the lines still missing
+            need -= counts[stop]
+            stop += 1
+        for hit in found.hits(k, stop):
+            _add_lines(lines, hit, needle, width, want)
+        k = stop
     if sort == "left":
         lines.sort(key=lambda ln: (fold(ln.left)[::-1], fold(ln.right)))
     elif sort == "right":
         lines.sort(key=lambda ln: (fold(ln.right), fold(ln.left)[::-1]))
-    if limit is not None:
-        lines = lines[:limit]
     return KwicResult(
         phrase=phrase, lines=lines, total=total, paragraphs=paragraphs,
         left_collocates=left_c.most_common(top), right_collocates=right_c.most_common(top),
-        width=width, sort=sort,
+        width=width, sort=sort, sampled=sampled, notice=notice,
     )
+
+
+def _add_lines(lines: list[KwicLine], hit, needle: str, width: int, want: int) -> None:
+    text = hit.text
+    f = fold(text)
+    start = f.find(needle)
+    while start >= 0 and len(lines) < want:
+        end = start + len(needle)
+        lines.append(KwicLine(
+            left=_clean(text[max(0, start - width):start]), match=text[start:end],
+            right=_clean(text[end:end + width]), paragraph_id=hit.paragraph_id, doc_id=hit.doc_id,
+            position=hit.position, offset=start, title=hit.title, unit=hit.unit, date=hit.date,
+            site=hit.site, copies=hit.copy_count,
+        ))
+        start = f.find(needle, start + 1)

@@ -34,7 +34,7 @@ import numpy as np
 from corpus.errors import QueryError
 from corpus.store import Store
 
-from . import analysis
+from . import analysis, budget
 from .analysis import RUN, SENTENCE_END, fold, sentence_bounds
 from .api import MODES, SCOPES, Copy, Hit, SearchRequest, SearchResult, Span
 from .facets import unit_level
@@ -379,9 +379,12 @@ def _same_sentence_rows(view: IndexView, q: Query, tokenizer, rows: np.ndarray) 
     a = np.searchsorted(se, starts, side="right")
     b = np.searchsorted(se, stops, side="left")  # an end exactly at the row end closes its last sentence
     check = _sentence_checker(q, tokenizer, ci.text)
-    keep = [check(s, e, se[i:j].tolist()) for s, e, i, j in
-            zip(starts.tolist(), stops.tolist(), a.tolist(), b.tolist(), strict=True)]
-    return np.asarray(keep, dtype=bool)
+    keep = np.zeros(len(rows), dtype=bool)
+    for k, (s, e, i, j) in enumerate(zip(starts.tolist(), stops.tolist(), a.tolist(), b.tolist(), strict=True)):
+        if k % 1024 == 1023 and budget.expired():  # the rest unchecked: a partial result with a notice
+            break
+        keep[k] = check(s, e, se[i:j].tolist())
+    return keep
 
 
 # --- candidates ------------------------------------------------------------------------------
@@ -705,6 +708,8 @@ def search(settings, request: SearchRequest) -> SearchResult:
     start = (request.page - 1) * request.per_page
     page = cands[start:start + request.per_page]
     hits = _make_hits(settings, store, docs, q, page, start + 1, request.fold)
+    if budget.was_cut():
+        notice = f"{notice}; {budget.NOTICE}" if notice else budget.NOTICE
     return SearchResult(
         request=request, hits=hits, total=len(cands), facets=_facets(cands, docs),
         took_ms=(time.perf_counter() - t0) * 1000, mode=mode, terms=q.highlight_terms(), notice=notice,
@@ -716,6 +721,32 @@ def iter_hits(settings, request: SearchRequest, batch: int = 200) -> Iterator[Hi
     q, store, docs, cands, _, _ = _prepare(settings, request)
     for i in range(0, len(cands), batch):
         yield from _make_hits(settings, store, docs, q, cands[i:i + batch], i + 1, request.fold)
+
+
+@dataclass
+class Matches:
+    """Every match of a request in rank order (reposts folded as asked), hits built on demand:
+    for callers that count over all matches but show only some (KWIC)."""
+
+    settings: object
+    request: SearchRequest
+    query: Query
+    store: Store
+    docs: dict
+    cands: list[Cand]
+
+    @property
+    def paragraph_ids(self) -> list[int]:
+        return [c.pid for c in self.cands]
+
+    def hits(self, start: int, stop: int) -> list[Hit]:
+        return _make_hits(self.settings, self.store, self.docs, self.query, self.cands[start:stop], start + 1,
+                          self.request.fold)
+
+
+def matches(settings, request: SearchRequest) -> Matches:
+    q, store, docs, cands, _, _ = _prepare(settings, request)
+    return Matches(settings, request, q, store, docs, cands)
 
 
 def substring_scan(settings, phrase: str) -> set[int]:

@@ -1,0 +1,243 @@
+"""Bounded work per request: KWIC builds only the lines it shows, a request time budget cuts long
+scans with a notice, exports stream from their own small pool and never need a search thread."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+
+import pytest
+from conftest import SAMPLE
+
+from corpus.ingest import ingest_paths
+from corpus.settings import Settings
+from corpus.store import Store
+from indexer import budget
+from indexer import kwic as kwic_mod
+from indexer.analysis import fold
+from indexer.api import SearchRequest
+from indexer.keyword import build_index
+from indexer.search import Matches, search
+from webui import create_app
+
+WORD = "项目"
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory) -> Settings:
+    s = Settings(data_dir=tmp_path_factory.mktemp("bounded") / "data", semantic=False)
+    ingest_paths(s, [SAMPLE])
+    build_index(s)
+    return s
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory) -> Settings:
+    """A corpus with a few thousand paragraphs holding the same word (a broad query)."""
+    import random
+
+    root = tmp_path_factory.mktemp("many")
+    rnd = random.Random(13)
+    words = ["乡村", "振兴", "产业", "融合", "城乡", "发展", "营商", "环境", "招商", "引资", "土地", "资金", "人才",
+             "科技", "创新", "生态", "保护", "民生", "就业", "教育", "医疗", "养老", "交通", "水利", "能源"]
+    for f in range(3):
+        paras = ["".join(rnd.choices(words, k=12)) + "，推进重点项目建设，强化要素保障。"
+                 + "".join(rnd.choices(words, k=10)) + "，抓好项目储备。" for _ in range(900)]
+        (root / f"speech{f}.txt").write_text(f"关于项目建设的讲话{f}\n\n" + "\n\n".join(paras), encoding="utf-8")
+    s = Settings(data_dir=root / "data", semantic=False)
+    ingest_paths(s, [root])
+    build_index(s)
+    return s
+
+
+def occurrences(settings, phrase) -> int:
+    store = Store(settings.db_path, readonly=True)
+    return sum(fold(t).count(phrase) for (t,) in store.db.execute("SELECT text FROM paragraphs"))
+
+
+# --- KWIC ---------------------------------------------------------------------------------------
+
+def test_kwic_counts_all_but_builds_only_the_lines_it_shows(many, monkeypatch):
+    built = []
+    real = Matches.hits
+
+    def counting(self, start, stop):
+        built.append(stop - start)
+        return real(self, start, stop)
+
+    monkeypatch.setattr(Matches, "hits", counting)
+    kwic_mod._cache.clear()
+    r = kwic_mod.kwic(many, WORD, limit=10, fold_reposts=False)
+    assert len(r.lines) == 10
+    assert r.total == occurrences(many, WORD) > 5000  # counted from the index, every occurrence
+    assert r.paragraphs == 2700
+    assert sum(built) <= 10  # paragraphs read from the store: only those the 10 lines come from
+    assert r.sampled == kwic_mod.COLLOCATE_SAMPLE < r.total
+    assert dict(r.left_collocates).get("重点项目", 0) > 0
+
+
+def test_kwic_lines_are_the_best_ranked_then_sorted(seeded):
+    full = kwic_mod.kwic(seeded, WORD, sort="position", limit=None)
+    top = kwic_mod.kwic(seeded, WORD, sort="left", limit=5)
+    assert top.total == full.total == occurrences(seeded, WORD)
+    assert {(ln.paragraph_id, ln.offset) for ln in top.lines} == {(ln.paragraph_id, ln.offset) for ln in full.lines[:5]}
+    keys = [fold(ln.left)[::-1] for ln in top.lines]
+    assert keys == sorted(keys)
+
+
+def test_kwic_overlapping_occurrences_count_like_the_lines(tmp_path):
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "a.txt").write_text("标题\n\n哈哈哈，好。\n\n哈哈，又一段。", encoding="utf-8")
+    s = Settings(data_dir=tmp_path / "data", semantic=False)
+    ingest_paths(s, [root])
+    build_index(s)
+    r = kwic_mod.kwic(s, "哈哈", limit=None)
+    assert r.total == len(r.lines) == 3
+
+
+def test_kwic_cache_follows_the_corpus(seeded, tmp_path):
+    kwic_mod._cache.clear()
+    a = kwic_mod.kwic(seeded, WORD, limit=3)
+    b = kwic_mod.kwic(seeded, WORD, limit=3)
+    assert a == b and a is not b
+    b.lines.clear()  # a caller changing its copy does not change the cache
+    assert len(kwic_mod.kwic(seeded, WORD, limit=3).lines) == 3
+
+
+def test_budget_cuts_kwic_collocates_with_a_notice(many):
+    kwic_mod._cache.clear()
+    with budget.time_budget(1e-9):
+        time.sleep(0.001)
+        r = kwic_mod.kwic(many, WORD, limit=5)
+    assert r.notice and r.sampled < r.total
+    assert len(r.lines) == 5  # the lines shown are still built
+    assert kwic_mod.kwic(many, WORD, limit=5).notice is None  # the cut result was not cached
+
+
+def test_budget_cuts_the_sentence_scan_with_a_notice(many):
+    req = SearchRequest(query="项目 要素保障", scope="sentence")
+    full = search(many, req)
+    assert full.notice is None and full.total == 2700
+    with budget.time_budget(1e-9):
+        time.sleep(0.001)
+        cut = search(many, req)
+    assert cut.notice and budget.NOTICE in cut.notice
+    assert cut.total < full.total
+    assert not budget.expired()  # outside the block: no budget
+
+
+def test_no_budget_outside_a_request():
+    assert budget.expired() is False
+    with budget.time_budget(0):
+        assert budget.expired() is False
+    with budget.time_budget(60):
+        assert budget.expired() is False and not budget.was_cut()
+
+
+def test_web_kwic_shows_sampling_and_honours_limit(many):
+    app = create_app(many)
+    c = app.test_client()
+    r = c.get("/api/kwic", query_string={"q": WORD, "limit": 10})
+    d = r.get_json()
+    assert r.status_code == 200 and len(d["lines"]) == 10 and d["total"] == occurrences(many, WORD)
+    page = c.get("/kwic", query_string={"q": WORD, "limit": 10}).get_data(as_text=True)
+    assert "data-sampled" in page
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+def test_export_streams_before_it_is_done(seeded, monkeypatch):
+    """The first chunk reaches the client while the producer is still writing."""
+    import corpus.export as export_mod
+
+    release = threading.Event()
+    done = threading.Event()
+
+    def slow_export(settings, request, out, fmt):
+        out.write(b"a" * 70_000)  # more than one chunk
+        release.wait(10)
+        out.write(b"b" * 10)
+        done.set()
+
+    monkeypatch.setattr(export_mod, "export_results", slow_export)
+    app = create_app(seeded)
+    r = app.test_client().get("/export", query_string={"q": WORD, "fmt": "csv"}, buffered=False)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "text/csv; charset=utf-8"  # charset once
+    assert "Content-Length" not in r.headers
+    body = iter(r.response)
+    first = next(body)
+    assert first.startswith(b"a") and not done.is_set()
+    release.set()
+    rest = b"".join(body)
+    assert len(first) + len(rest) == 70_010 and done.is_set()
+    r.close()
+    assert app.extensions["corpus_exports"].running == 0
+
+
+def test_broad_export_is_complete(many):
+    app = create_app(many)
+    c = app.test_client()
+    total = c.get("/api/search", query_string={"q": WORD, "mode": "keyword"}).get_json()["total"]
+    r = c.get("/export", query_string={"q": WORD, "fmt": "csv", "mode": "keyword"})
+    rows = list(csv.DictReader(io.StringIO(r.get_data().decode("utf-8-sig"))))
+    assert len(rows) == total > 2000
+    assert len({row["paragraph_id"] for row in rows}) == total
+    assert app.extensions["corpus_exports"].running == 0
+
+
+def test_exports_beyond_the_pool_are_refused_not_queued_forever(seeded, monkeypatch):
+    import corpus.export as export_mod
+
+    release = threading.Event()
+
+    def held(settings, request, out, fmt):
+        out.write(b"x" * 70_000)
+        release.wait(10)
+
+    monkeypatch.setattr(export_mod, "export_results", held)
+    app = create_app(Settings(data_dir=seeded.data_dir, semantic=False, export_workers=1, export_queue=0))
+    c = app.test_client()
+    first = c.get("/export", query_string={"q": WORD}, buffered=False)
+    assert first.status_code == 200
+    busy = c.get("/export", query_string={"q": WORD})
+    assert busy.status_code == 503 and busy.headers["Retry-After"]
+    assert c.get("/api/search", query_string={"q": WORD}).status_code == 200  # searches are not held
+    release.set()
+    first.get_data()
+    first.close()
+    assert c.get("/export", query_string={"q": WORD}, buffered=False).status_code == 200
+
+
+def test_export_errors_before_the_first_byte_are_pages(seeded):
+    app = create_app(seeded)
+    c = app.test_client()
+    r = c.get("/export", query_string={"q": '"', "fmt": "csv"})
+    assert r.status_code == 400 and "text/html" in r.headers["Content-Type"]
+    assert app.extensions["corpus_exports"].running == 0
+
+
+def test_exports_take_turns(seeded):
+    """Two exports in one pool of one worker both progress: neither waits for the other's end."""
+    from webui.exporting import TurnGate
+
+    gate = TurnGate(1)
+    order = []
+
+    def worker(name):
+        for _ in range(3):
+            with gate.turn():
+                order.append(name)
+                time.sleep(0.01)
+            time.sleep(0.001)
+
+    ts = [threading.Thread(target=worker, args=(n,)) for n in "ab"]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert sorted(order) == list("aaabbb")
+    assert order != list("aaabbb") and order != list("bbbaaa")
