@@ -78,6 +78,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=2 * 1024 * 1024)
     app.json.ensure_ascii = False
     app.extensions["corpus"] = Services(settings)
+    from .exporting import ExportPool
+
+    app.extensions["corpus_exports"] = ExportPool(settings.export_workers, settings.export_queue)
 
     from . import api, errors, filters, tifa, views
 
@@ -101,6 +104,20 @@ def create_app(settings: Settings | None = None) -> Flask:
         return resp
 
     return app
+
+
+def budgeted(view):
+    """Run a search-side view under the request time budget (settings.request_budget)."""
+    import functools
+
+    from indexer.budget import time_budget
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        with time_budget(services().settings.request_budget):
+            return view(*args, **kwargs)
+
+    return wrapper
 
 
 def services() -> Services:

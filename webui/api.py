@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request, url_for
 
 from corpus.errors import QueryError
 
-from . import params, services
+from . import budgeted, params, services
 from .docview import document_json, document_view
 
 bp = Blueprint("api", __name__)
@@ -41,6 +41,7 @@ def index():
 
 
 @bp.get("/search")
+@budgeted
 def search():
     svc = services()
     req = params.search_request(request.args, svc.settings, default_mode=svc.default_mode())
@@ -72,6 +73,7 @@ def paragraph(paragraph_id: int):
 
 
 @bp.get("/kwic")
+@budgeted
 def kwic():
     svc = services()
     phrase = params.get_query(request.args, svc.settings, "q")

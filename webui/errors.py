@@ -47,8 +47,13 @@ def error_response(status: int, kind: str, title: str, message: str):
 def register(app: Flask) -> None:
     @app.errorhandler(CorpusError)
     def corpus_error(e: CorpusError):
-        title = next((t for cls, t in TITLES.items() if isinstance(e, cls)), "出错了")
-        return error_response(getattr(e, "status", 400), type(e).__name__, title, str(e))
+        title = getattr(e, "title", None) or next((t for cls, t in TITLES.items() if isinstance(e, cls)), "出错了")
+        resp = error_response(getattr(e, "status", 400), type(e).__name__, title, str(e))
+        retry = getattr(e, "retry_after", None)
+        if retry:
+            resp = app.make_response(resp)
+            resp.headers["Retry-After"] = str(retry)
+        return resp
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):

@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, request
 
 from corpus.errors import CorpusError, QueryError
 
-from . import params, services
+from . import budgeted, params, services
 from .docview import document_view
 from .highlight import sentence_at
 
@@ -59,6 +59,7 @@ def page_window(page: int, pages: int, width: int = 2) -> list[int | None]:
 
 @bp.get("/")
 @bp.get("/search")
+@budgeted
 def search():
     svc = services()
     args = request.args
@@ -125,6 +126,7 @@ def paragraph(paragraph_id: int):
 
 
 @bp.get("/kwic")
+@budgeted
 def kwic():
     svc = services()
     phrase = params.get_query(request.args, svc.settings, "q")
@@ -237,7 +239,9 @@ def export():
     if not req.query and not req.filters:
         raise QueryError("导出需要一个查询或筛选条件。")
     fmt = (request.args.get("fmt") or "csv").strip().lower()
-    return export_response(svc.settings, req, fmt)
+    from flask import current_app
+
+    return export_response(svc.settings, req, fmt, current_app.extensions["corpus_exports"])
 
 
 @bp.get("/favicon.ico")

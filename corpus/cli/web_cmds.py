@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
               help="Address to listen on. The default serves this machine only; 0.0.0.0 exposes it to the network.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
-              help="Worker threads (requests served at once).")
+              help="Worker threads for pages and searches (requests served at once); exports in flight "
+                   "(settings.export_workers + export_queue) get threads of their own on top.")
 @handle_errors
 def serve(host: str, port: int, threads: int) -> None:
     """Start the web UI: search, read in context, collect phrasing (素材篮), export."""
@@ -39,7 +40,8 @@ def serve(host: str, port: int, threads: int) -> None:
     from waitress import create_server
 
     app = create_app(settings)
-    server = create_server(app, host=host, port=port, threads=threads, ident="corpus")
+    exports = app.extensions["corpus_exports"]
+    server = create_server(app, host=host, port=port, threads=threads + exports.slots, ident="corpus")
     # port 0 picks a free port: print the one actually bound.
     bound_port = server.effective_port if hasattr(server, "effective_port") else port
     shown_host = f"[{host}]" if ":" in host else host
