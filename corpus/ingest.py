@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import resource
+import sqlite3
 import time
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +24,7 @@ from .dedup import cluster_document, normalize
 from .errors import InputError
 from .models import CleanResult, Document, RawRecord
 from .progress import progress_bar
-from .readers import iter_input_files, read_path
+from .readers import iter_input_files, os_error_reason, read_path
 from .settings import Settings
 from .store import Store
 
@@ -97,7 +100,9 @@ def clean_record(record: RawRecord) -> CleanResult:
     result = clean_text(text, meta=meta)
     for doc in result.documents:
         if not doc.title:
-            doc.title = Path(record.path.split("#")[0]).stem
+            # a JSONL record is named file.jsonl#<line>; other paths keep any # in their name
+            name = re.sub(r"#\d+$", "", record.path) if record.format in ("jsonl", "corpus-export") else record.path
+            doc.title = Path(name).stem
     return result
 
 
@@ -110,7 +115,9 @@ def ingest_record(store: Store, record: RawRecord) -> Outcome:
     if not docs:
         raise InputError(f"{record.path}: no text left after cleaning")
     out = Outcome("added", record.path)
-    with store.transaction():
+    with store.transaction():  # one writer at a time: what another ingest stored meanwhile is seen here
+        if store.find_raw(record.sha256) is not None:
+            return Outcome("unchanged", record.path)
         raw_id = store.add_raw(sha256=record.sha256, path=record.path, format=record.format,
                                encoding=record.encoding, raw=record.raw, meta=record.meta, data=record.data)
         for i, doc in enumerate(docs):
@@ -130,49 +137,79 @@ def ingest_record(store: Store, record: RawRecord) -> Outcome:
     return out
 
 
+def one_line(text: str) -> str:
+    """A message that stays on one line: control and line-separator characters in it (a file
+    named with a newline or an escape sequence) are written as escapes (\\n, \\x1b ...)."""
+    out = []
+    for ch in text:
+        if ch in "\n\r\t":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
+        elif unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI:
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+
 def ingest_paths(settings: Settings, paths: Iterable[str | Path], *, progress: bool = False,
                  store: Store | None = None) -> IngestSummary:
-    """Ingest files and folders (recursively). Bad files are reported and skipped."""
+    """Ingest files and folders (recursively). Every fault (a file or folder that cannot be read,
+    a file that vanished, a broken symlink, a file that cannot be cleaned) is one line in
+    `summary.failed` naming the path, and the batch goes on."""
     t0 = time.perf_counter()
     store = store or Store(settings.db_path)
     summary = IngestSummary()
-    files = list(iter_input_files(list(paths)))
+    faults: list[tuple[str, str]] = []
+    files = list(iter_input_files(list(paths), faults))
+    summary.failed.extend(faults)
     with progress_bar(progress, len(files), "ingest", item_show_func=lambda p: p.name[:30] if p else "") as bar:
         for path in files:
             bar.update(1, path)
             summary.files += 1
             try:
-                summary.bytes_read += path.stat().st_size if path.exists() else 0
+                summary.bytes_read += path.stat().st_size
                 records = read_path(path, max_bytes=settings.max_file_bytes)
+                for rec in records:  # (a JSONL file is read while iterating)
+                    _ingest_one(store, path, rec, summary)
             except InputError as e:
                 summary.failed.append((str(path), str(e)))
                 log.info("%s", e)  # reported once, in the summary
-                continue
-            for rec in records:
-                if isinstance(rec, InputError):
-                    summary.failed.append((str(path), str(rec)))
-                    continue
-                summary.records += 1
-                try:
-                    out = ingest_record(store, rec)
-                except InputError as e:
-                    summary.failed.append((rec.path, str(e)))
-                    continue
-                except Exception as e:  # a cleaner bug must not stop the batch; name the file
-                    log.exception("unexpected error on %s", rec.path)
-                    summary.failed.append((rec.path, f"{rec.path}: internal error while cleaning ({type(e).__name__}: {e})"))
-                    continue
-                if out.status == "unchanged":
-                    summary.unchanged += 1
-                else:
-                    summary.duplicates += len(out.duplicates_of)
-                    if out.doc_ids:
-                        summary.added += 1
-                        summary.documents_added += len(out.doc_ids)
-                        summary.paragraphs_added += out.paragraphs
+            except OSError as e:
+                summary.failed.append((str(path), f"{path}: {os_error_reason(e)}"))
+    summary.failed = [(p, one_line(r)) for p, r in summary.failed]
     summary.seconds = time.perf_counter() - t0
     summary.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return summary
+
+
+def _ingest_one(store: Store, path: Path, rec, summary: IngestSummary) -> None:
+    if isinstance(rec, InputError):
+        summary.failed.append((str(path), str(rec)))
+        return
+    summary.records += 1
+    try:
+        out = ingest_record(store, rec)
+    except InputError as e:
+        summary.failed.append((rec.path, str(e)))
+        return
+    except sqlite3.OperationalError as e:  # e.g. the store stayed locked by another writer too long
+        summary.failed.append((rec.path, f"{rec.path}: not stored ({e}); run the ingest again"))
+        return
+    except Exception as e:  # a cleaner bug must not stop the batch; name the file
+        log.debug("unexpected error on %s", rec.path, exc_info=True)
+        summary.failed.append((rec.path, f"{rec.path}: internal error while cleaning ({type(e).__name__}: {e})"))
+        return
+    if out.status == "unchanged":
+        summary.unchanged += 1
+    else:
+        summary.duplicates += len(out.duplicates_of)
+        if out.doc_ids:
+            summary.added += 1
+            summary.documents_added += len(out.doc_ids)
+            summary.paragraphs_added += out.paragraphs
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,16 +41,72 @@ JSONL_FIELDS = {
 }
 
 
-def iter_input_files(paths: list[str | Path]) -> Iterator[Path]:
-    """Files under the given paths, recursively, sorted; folders yield only supported types."""
+def os_error_reason(e: OSError) -> str:
+    if isinstance(e, FileNotFoundError):
+        return "vanished before it could be read (no such file)"
+    if isinstance(e, PermissionError):
+        return "cannot be read (permission denied)"
+    if isinstance(e, IsADirectoryError):
+        return "is a folder, not a file"
+    return f"cannot be read ({e.strerror or type(e).__name__})"
+
+
+def iter_input_files(paths: list[str | Path], faults: list[tuple[str, str]] | None = None) -> Iterator[Path]:
+    """Files under the given paths, recursively and sorted (folders: supported types only, hidden
+    names skipped); everything that cannot be walked or read is added to `faults` as
+    (path, one-line reason) and the walk goes on: an unreadable or vanished folder, a broken
+    symlink, a path that does not exist. Symlinked folders are followed once (no loops)."""
+    if faults is None:
+        faults = []
     for p in paths:
         p = Path(p)
-        if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                if f.is_file() and f.suffix.lower() in SUPPORTED and not f.name.startswith("."):
-                    yield f
+        if p.is_symlink() and not p.exists():
+            faults.append((str(p), f"{p}: broken symlink (its target {_link_target(p)} does not exist)"))
+        elif p.is_dir():
+            yield from _walk(p, faults, set())
+        elif not p.exists():
+            faults.append((str(p), f"{p}: no such file or folder"))
         else:
             yield p  # given by name: try it whatever its extension, and say why if it fails
+
+
+def _link_target(p: Path) -> str:
+    try:
+        return str(p.readlink())
+    except OSError:  # pragma: no cover - vanished meanwhile
+        return "?"
+
+
+def _walk(folder: Path, faults: list[tuple[str, str]], seen: set[str]) -> Iterator[Path]:
+    try:
+        real = os.path.realpath(folder)
+        if real in seen:
+            return
+        seen.add(real)
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as e:
+        faults.append((str(folder), f"{folder}: folder {os_error_reason(e)}; nothing in it was ingested"))
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        try:
+            if entry.is_dir():  # follows a symlinked folder
+                yield from _walk(path, faults, seen)
+                continue
+            is_file = entry.is_file()
+            broken = entry.is_symlink() and not is_file and not path.exists()
+        except OSError as e:
+            faults.append((str(path), f"{path}: {os_error_reason(e)}"))
+            continue
+        if path.suffix.lower() not in SUPPORTED:
+            continue
+        if broken:
+            faults.append((str(path), f"{path}: broken symlink (its target {_link_target(path)} does not exist)"))
+        elif is_file:
+            yield path
 
 
 def read_path(path: Path, *, max_bytes: int) -> list[RawRecord] | Iterator[RawRecord | InputError]:
@@ -160,7 +217,8 @@ def _record_from_line(line: str, where: str) -> RawRecord | InputError:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as e:
-        return InputError(f"{where}: not valid JSON ({e.msg} at column {e.colno})")
+        msg = e.msg[:-3] if e.msg.endswith(" at") else e.msg  # "Unterminated string starting at"
+        return InputError(f"{where}: not valid JSON ({msg} at column {e.colno})")
     if not isinstance(obj, dict):
         return InputError(f"{where}: a JSON object with a text field was expected")
     return record_from_mapping(obj, where)

@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from .errors import NotFound
 from .models import Document, Paragraph
@@ -177,7 +178,9 @@ class Store:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             if self.readonly:
-                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+                # a URI: the path is percent-encoded, so # ? % and spaces in it stay part of the path
+                uri = "file:" + quote(str(self.path.absolute()), safe="/") + "?mode=ro"
+                conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
             else:
                 conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")

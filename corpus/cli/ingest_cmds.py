@@ -12,7 +12,7 @@ from .common import echo_json, get_settings, handle_errors, pad, show_progress
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
 @handle_errors
 def ingest(paths: tuple[Path, ...], quiet: bool) -> None:
