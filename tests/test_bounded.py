@@ -241,3 +241,14 @@ def test_exports_take_turns(seeded):
         t.join()
     assert sorted(order) == list("aaabbb")
     assert order != list("aaabbb") and order != list("bbbaaa")
+
+
+def test_kwic_page_of_a_very_common_word_skips_the_collocation_pass(many, monkeypatch):
+    import webui.views as views
+
+    monkeypatch.setattr(views, "KWIC_COLLOCATION_MAX", 100)
+    c = create_app(many).test_client()
+    page = c.get("/kwic", query_string={"q": WORD}).get_data(as_text=True)
+    assert "data-colloc-skipped" in page and "collocations/export" in page
+    rare = c.get("/kwic", query_string={"q": "要素保障储备"}).get_data(as_text=True)
+    assert "data-colloc-skipped" not in rare

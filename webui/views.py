@@ -125,6 +125,12 @@ def paragraph(paragraph_id: int):
     return redirect(doc_link(p["doc_id"], p["id"]))
 
 
+# The KWIC page's collocation table reads every occurrence's window (about 10 s for 的, 190k
+# occurrences); above this many the page links to the table's export instead, so that the page
+# itself stays bounded.
+KWIC_COLLOCATION_MAX = 5_000
+
+
 @bp.get("/kwic")
 @budgeted
 def kwic():
@@ -142,15 +148,16 @@ def kwic():
             from indexer.kwic import kwic as run_kwic
 
             result = run_kwic(svc.settings, phrase, width=width, sort=sort, limit=limit, filters=filters)
-            from .tifa import kwic_collocations
+            if result.total <= KWIC_COLLOCATION_MAX:  # (a full pass over every occurrence's window)
+                from .tifa import kwic_collocations
 
-            colloc = kwic_collocations(svc.settings, phrase, result.total, request.args, filters)
+                colloc = kwic_collocations(svc.settings, phrase, result.total, request.args, filters)
         except CorpusError as e:
             error, status = e, getattr(e, "status", 400)
     sentences = kwic_sentences(svc.store, result.lines) if result else []
     return render_template("kwic.html", phrase=phrase, sort=sort, width=width, limit=limit, filters=filters,
                            result=result, error=error, sentences=sentences,
-                           colloc=colloc), status
+                           colloc=colloc, colloc_max=KWIC_COLLOCATION_MAX), status
 
 
 def kwic_sentences(store, lines) -> list[str]:
