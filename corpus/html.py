@@ -35,8 +35,11 @@ from .errors import InputError
 from .html_rules import (
     CHROME_LINE_PATTERNS,
     COMMENT_NAME,
+    COMMENTS_START,
     DISCLAIMER_START,
     DROP_TAGS,
+    EDGE_WIDGET_MAX_LEN,
+    EDGE_WIDGETS,
     NEGATIVE_NAME,
     POSITIVE_NAME,
     TITLE_SEPARATORS,
@@ -368,6 +371,9 @@ def _content_lines(blocks: list[_Block], span: tuple[int, int], title: str | Non
             continue
         if _is_disclaimer_start(b.text) and len(lines) >= 3:
             break  # 版权与免责声明 and everything after it
+        if len(lines) >= 3 and any(p.search(b.text) for p in COMMENTS_START) \
+                and sum(len(x) for x in lines) >= _remaining_chars(blocks, b, span):
+            break  # the readers' comments (past the middle of the content) and everything after them
         lines.append(b.text)
     # a title repeated at the top of the content
     if title:
@@ -376,6 +382,12 @@ def _content_lines(blocks: list[_Block], span: tuple[int, int], title: str | Non
             if i < len(lines) and _squash(lines[i]) == t:
                 del lines[i]
     return _trim_edges(lines)
+
+
+def _remaining_chars(blocks: list[_Block], here: _Block, span: tuple[int, int]) -> int:
+    """Characters from `here` to the end of the span (a comments block must come past the middle)."""
+    i = blocks.index(here, span[0], span[1] + 1)
+    return sum(len(b.text) for b in blocks[i : span[1] + 1])
 
 
 def _keep_short(text: str) -> bool:
@@ -389,17 +401,21 @@ def _trim_edges(lines: list[str]) -> list[str]:
     def weak(line: str) -> bool:
         return len(line) < 30 and not any(ch in _STRONG_PUNCT for ch in line) and not _keep_short(line)
 
+    def widget(line: str) -> bool:
+        return len(line) <= EDGE_WIDGET_MAX_LEN and bool(EDGE_WIDGETS.search(line))
+
     start, end = 0, len(lines)
-    while start < end and weak(lines[start]) and _is_meta_line(lines[start]):
+    while start < end and ((weak(lines[start]) and _is_meta_line(lines[start])) or widget(lines[start])):
         start += 1
-    while end > start and weak(lines[end - 1]) and _is_meta_line(lines[end - 1], dates=False):
+    while end > start and ((weak(lines[end - 1]) and _is_meta_line(lines[end - 1], dates=False))
+                           or widget(lines[end - 1])):
         end -= 1
     return lines[start:end]
 
 
 def _is_meta_line(line: str, dates: bool = True) -> bool:
     """Byline and tool-bar words; a bare date counts only at the top (at the end it signs a document)."""
-    if re.search(r"来源|作者|编辑|时间|日期|浏览|点击|字号|字体|打印|分享|责编|阅读", line):
+    if re.search(r"来源|作者|编辑|时间|日期|浏览|点击|字号|字体|打印|分享|责编|校对|阅读", line):
         return True
     return dates and bool(_DATE.search(line))
 

@@ -86,6 +86,8 @@ DISCLAIMER_START = [
     for p in (
         r"^\s*[【\[]?\S{0,10}(?:版权与免责声明|免责声明|版权声明|反侵权公告|法律声明)\s*[】\]]?\s*[:：]?\s*$",
         r"^\s*(?:版权与免责声明|免责声明|版权声明|反侵权公告)\s*[:：]",
+        # a hosting platform's note under a user's post (网易号, 百家号...): the post ended above it
+        r"仅提供信息存储(?:空间)?服务|only provides information storage services",
     )
 ]
 CHROME_LINE_PATTERNS = check_regexes("html CHROME_LINES", _CHROME_LINES, flags=re.I)  # checked at import
@@ -93,3 +95,47 @@ CHROME_LINE_PATTERNS = check_regexes("html CHROME_LINES", _CHROME_LINES, flags=r
 check_regexes("html DISCLAIMER_START", DISCLAIMER_START)
 for _name in ("NEGATIVE_NAME", "COMMENT_NAME", "POSITIVE_NAME", "TITLE_SEPARATORS"):
     check_regex(f"html {_name}", globals()[_name])
+
+# Reader comments start under the article: "[四川省成都市手机网友]2019-09-07 22:44:09 …", "+1顶0 |+1踩0",
+# "热门跟贴". Found in the second half of the content, the line and everything after it are dropped.
+COMMENTS_START = [
+    re.compile(p)
+    for p in (
+        r"网友\]?\s*(?:19|20)\d\d-\d\d-\d\d\s+\d{1,2}:\d\d",
+        r"[+＋]1\s*顶\s*\d*\s*[|丨]?\s*[+＋]1\s*踩",
+        r"^\s*(?:热门|最新|全部)?(?:跟贴|跟帖|评论)\s*(?:[(（]?\s*\d+\s*(?:条)?\s*[)）]?)?\s*$",
+    )
+]
+
+# Widgets that sit just before or after an article on news and portal sites (share / QR prompts, app
+# promotions, comment and vote boxes, feedback forms, font-size controls). A line at either edge of
+# the content that is short (EDGE_WIDGET_MAX_LEN) and names one of them is chrome; it is dropped, and
+# the next edge line is judged in turn. Families, not sites: each is a kind of widget seen on many.
+EDGE_WIDGET_MAX_LEN = 80
+EDGE_WIDGETS = re.compile(
+    r"|".join(
+        (
+            # share / QR code prompts: "用微信扫码二维码", "分享至好友和朋友圈", "扫二维码上移动长江网"
+            r"扫(?:描|一扫|码)?.{0,16}二维码|二维码.{0,16}(?:关注|分享|下载|阅读)|分享(?:至|到)(?:好友|朋友圈|微信)|用微信扫",
+            # app promotions: "安装新浪财经客户端第一时间接收…", "请下载“澎湃新闻”APP"
+            r"(?:下载|安装|打开).{0,16}(?:客户端|APP|App)|客户端.{0,12}第一时间",
+            # comment and vote boxes: "目前没有跟贴，欢迎你发表观点", "+1顶0 |+1踩0", "推荐99", "按alt+4进行评论"
+            r"跟贴|跟帖|发表(?:你的|您的)?(?:观点|评论)|[+＋]1\s*[顶踩]|^\s*推荐\s*\d+\s*$|^\s*[+＋]1\s*$|按\s*alt\s*\+\s*\d|"
+            r"正文已结束|返回.{0,10}首页\s*>+",
+            # feedback forms: "感谢您的反馈，我们将会减少此类文章的推荐", "其他问题，我要吐槽"
+            r"感谢您的反馈|我要吐槽|请填写原因|^\s*(?:举报|纠错|订阅|媒体报道\s*订阅)\s*$",
+            # report-a-problem reasons under feed articles: "标题夸张、文不对题", "与事实不符", "疑似抄袭"
+            r"^\s*(?:标题夸张|文不对题|与事实不符|低俗色情|欺诈或恶意营销|疑似抄袭|(?:文章|内容)质量差|旧闻重复|重复、旧闻|广告软文|不感兴趣)|"
+            r"等展示问题\s*$|^\s*阅读数\s*[(（]\s*\d+\s*[)）]",
+            # font-size controls and breadcrumbs glued to a byline: "2019-09-07 15:10:53 字号：A- A A+ 来源：…"
+            r"字号\s*[:：]?\s*A\s*-|您所在(?:的)?位置\s*[:：]",
+            # tag lines and account plugs: "关键字 : 公园", "新浪新闻公众号"; a lone section label: "图集"
+            r"^\s*(?:关键字|关键词|标签|Tags?)\s*[:：]|^.{0,12}公众号\s*$|^\s*(?:图集|组图|视频|专题)\s*$",
+            # platform hosting notes: "…仅提供信息存储空间服务", "…only provides information storage services."
+            r"信息存储(?:空间)?服务|information storage services",
+        )
+    ),
+    re.I,
+)
+check_regexes("html COMMENTS_START", COMMENTS_START)
+check_regex("html EDGE_WIDGETS", EDGE_WIDGETS)

@@ -217,3 +217,36 @@ def test_failure_messages_name_the_file(tmp_path):
     assert s.failed and str(f) in s.failed[0][1]
     with pytest.raises(InputError, match="^x.html: "):
         extract_html("<html><body></body></html>", name="x.html")
+
+
+def _article(extra_top: str = "", extra_bottom: str = "") -> str:
+    body = "".join(f"<p>{s}</p>" for s in (
+        "全市上下坚持稳中求进工作总基调，推动高质量发展取得新成效，重点项目建设全面提速。",
+        "要强化要素保障，土地、资金、用工等要素跟着项目走，确保项目早开工、早投产、早见效。",
+        "各级各部门要压实责任，细化措施，以钉钉子精神抓好各项任务落实，确保全年目标顺利完成。",
+    ))
+    return f"<html><body><div class='content'>{extra_top}{body}{extra_bottom}</div></body></html>"
+
+
+def test_share_app_and_feedback_widgets_at_the_edges_are_dropped():
+    # strings seen on gne-news pages (163, 长江网, 环球网, 新浪, 澎湃)
+    top = "<p>用微信扫码二维码</p><p>分享至好友和朋友圈</p>"
+    bottom = ("<p>扫二维码上移动长江网</p><p>关键字 : 公园</p><p>新浪新闻公众号</p>"
+              "<p>(本文来自澎湃新闻，更多原创资讯请下载“澎湃新闻”APP)</p><p>标题夸张、文不对题</p><p>疑似抄袭</p>")
+    text = extract_html(_article(top, bottom)).text
+    assert text.splitlines()[0].startswith("全市上下") and text.splitlines()[-1].startswith("各级各部门")
+
+
+def test_reader_comments_after_the_article_are_cut():
+    bottom = ("<p>+1顶0 |+1踩0</p><p>[四川省成都市手机网友]2019-09-07 22:44:09</p>"
+              "<p>所谓的精装修就是一个坑，业主维权这么多年也没有结果，大家都很失望。</p>")
+    text = extract_html(_article("", bottom)).text
+    assert "网友" not in text and "精装修" not in text and text.endswith("确保全年目标顺利完成。")
+
+
+def test_hosting_platform_note_ends_the_post():
+    bottom = ("<p>特别声明：以上内容(如有图片或视频亦包括在内)为自媒体平台“网易号”用户上传并发布，本平台仅提供信息存储服务。</p>"
+              "<p>Notice: The content above is uploaded and posted by a user of NetEase Hao, which only provides information "
+              "storage services.</p>")
+    text = extract_html(_article("", bottom)).text
+    assert "网易号" not in text and "NetEase" not in text
