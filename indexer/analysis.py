@@ -16,22 +16,16 @@ Then two views of it, each with sequential positions:
   (indexer.charindex): every occurrence of any substring (100% exact-phrase recall), runs of a
   punctuated phrase separated by any punctuation (要素，保障 also finds 要素。保障).
 
-`char_terms`/`query_char_terms` and the Whoosh `SeqText`/`*Tokenizer` classes below describe the
-same streams for anything that wants them as Whoosh analyzers (positions and character offsets);
-the index itself no longer goes through Whoosh.
+`char_terms`/`query_char_terms` describe the streams; `indexer.whoosh_compat` gives the same
+streams as Whoosh analyzers (positions and character offsets) for the tests and benchmarks that
+compare with Whoosh. The index itself does not go through Whoosh, and nothing here imports it.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
-
-from whoosh.analysis import Token, Tokenizer
-from whoosh.fields import TEXT
-from whoosh.formats import Frequency, Positions
-from whoosh.system import pack_uint
 
 ANALYZER_VERSION = "jieba-precise+bigram-1"
 
@@ -175,86 +169,9 @@ def sentence_bounds(text: str) -> list[tuple[int, int]]:
     return bounds or [(0, len(text))]
 
 
-# --- Whoosh formats and fields fed with pre-tokenised lists ---------------------------------
-
-class SeqPositions(Positions):
-    """Positions format taking a list of terms (index = position) without Token objects."""
-
-    def word_values(self, value, analyzer, **kwargs):
-        if not isinstance(value, list):
-            yield from super().word_values(value, analyzer, **kwargs)
-            return
-        fb = self.field_boost
-        poses: dict[str, list[int]] = defaultdict(list)
-        for i, t in enumerate(value):
-            poses[t].append(i)
-        enc = self.encode
-        for w, poslist in poses.items():
-            yield (w, len(poslist), len(poslist) * fb, enc(poslist))
-
-
-class SeqFrequency(Frequency):
-    """Frequency format taking a list of terms."""
-
-    def word_values(self, value, analyzer, **kwargs):
-        if not isinstance(value, list):
-            return super().word_values(value, analyzer, **kwargs)
-        fb = self.field_boost
-        return ((w, n, n * fb, pack_uint(n)) for w, n in Counter(value).items())
-
-
-class SeqText(TEXT):
-    """A TEXT field whose value is a pre-tokenised list of terms (see `char_terms`, `word_terms`)."""
-
-    def __init__(self, analyzer, phrase: bool = False, field_boost: float = 1.0, stored: bool = False):
-        super().__init__(analyzer=analyzer, phrase=phrase, field_boost=field_boost, stored=stored)
-        self.format = (SeqPositions if phrase else SeqFrequency)(field_boost=field_boost)
-
-
-# --- ordinary Whoosh tokenizers over the same streams ----------------------------------------
-
-class _SpanTokenizer(Tokenizer):
-    def _spans(self, text: str):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, mode="", **kwargs):
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for pos, (w, s, e) in enumerate(self._spans(fold(value))):
-            t.original = t.text = w
-            t.boost = 1.0
-            t.stopped = False
-            if positions:
-                t.pos = start_pos + pos
-            if chars:
-                t.startchar = start_char + s
-                t.endchar = start_char + e
-            yield t
-
-
-class BigramTokenizer(_SpanTokenizer):
-    """Character bigrams (+ each run's last char) with sequential positions and offsets."""
-
-    def _spans(self, text):
-        return char_spans(text)
-
-
-class JiebaTokenizer(_SpanTokenizer):
-    """jieba precise-mode words with sequential positions and offsets (policy dictionary added).
-
-    Pickled into the index schema, so it holds no jieba state: the per-process tokenizer comes
-    from `indexer.terms.get_tokenizer(settings)` of the settings last passed to `configure`.
-    """
-
-    def _spans(self, text):
-        from .terms import get_tokenizer
-
-        return word_spans(text, get_tokenizer(_configured.get("settings")))
-
-
 _configured: dict = {}
 
 
 def configure(settings) -> None:
-    """Make the schema's JiebaTokenizer use this data directory's dictionary and cache."""
+    """Make `indexer.whoosh_compat.JiebaTokenizer` use this data directory's dictionary and cache."""
     _configured["settings"] = settings

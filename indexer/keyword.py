@@ -541,12 +541,10 @@ class IndexView:
 
 def _quantised_lengths(dl: np.ndarray) -> np.ndarray:
     """Paragraph lengths as Whoosh stored them (one byte each, coarser for long paragraphs), so
-    BM25 ranks exactly as the Whoosh word field did; exact lengths if Whoosh is not installed."""
+    BM25 ranks exactly as the Whoosh word field did (indexer.lengths: Whoosh's table, without Whoosh)."""
+    from .lengths import byte_to_length, length_to_byte
+
     dl = np.asarray(dl)
-    try:
-        from whoosh.util.numeric import byte_to_length, length_to_byte
-    except ImportError:  # pragma: no cover
-        return dl.astype(np.float64)
     if not len(dl):
         return dl.astype(np.float64)
     u, inv = np.unique(dl, return_inverse=True)

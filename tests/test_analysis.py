@@ -4,8 +4,6 @@ the policy dictionary keeps slogans whole, a user dictionary extends it."""
 from __future__ import annotations
 
 from indexer.analysis import (
-    BigramTokenizer,
-    JiebaTokenizer,
     char_terms,
     configure,
     fine_words,
@@ -15,6 +13,7 @@ from indexer.analysis import (
 )
 from indexer.facets import unit_level
 from indexer.terms import dictionary_version, get_tokenizer, load_terms, shipped_version
+from indexer.whoosh_compat import BigramTokenizer, JiebaTokenizer
 
 TEXT = "坚持要素保障跟着项目走，深化“放管服”改革，推进双招双引和三区同建。"
 

@@ -342,7 +342,8 @@ def test_bm25_equals_whoosh_scoring_of_the_same_words(seeded):
     from whoosh.fields import COLUMN, Schema
     from whoosh.query import Or, Term
 
-    from indexer.analysis import JiebaTokenizer, SeqText, word_terms
+    from indexer.analysis import word_terms
+    from indexer.whoosh_compat import JiebaTokenizer, SeqText
 
     view = open_view(seeded)
     tk = get_tokenizer(seeded)
