@@ -39,6 +39,7 @@ from .subcorpus import (
 
 SORTS = ("logdice", "ll", "count")
 MAX_WINDOW = 10
+MAX_OCCURRENCES = 60_000  # each occurrence re-reads its paragraph's words: past this, ask for a filter
 
 
 @dataclass
@@ -112,6 +113,9 @@ def collocations(settings, phrase: str, window: int = 5, filters: dict | None = 
     mask = row_mask(rows, f, fold_reposts)
     tok, tokoff, words = tokens(settings, rows)
     hit_rows, starts = occurrences(rows, phrase, mask)
+    if len(hit_rows) > MAX_OCCURRENCES:
+        raise QueryError(f"“{phrase}” occurs {len(hit_rows)} times, too often for collocations (at most "
+                         f"{MAX_OCCURRENCES}): narrow it with a filter (year, type, site) or a longer phrase")
     needle_len = _match_lengths(rows, phrase, hit_rows, starts)
     text, toff = rows.text, rows.toff
     left_c: Counter = Counter()

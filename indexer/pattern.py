@@ -141,40 +141,47 @@ def pattern_search(settings, pattern: str, max_gap: int = DEFAULT_MAX_GAP, filte
         if not len(cand):
             break
     cand = cand[mask[cand]] if cand is not None and len(cand) else np.zeros(0, dtype=np.int64)
-    hit_rows, starts, ends, groups = find_in_rows(rows, regex, cand, mask, groups=True)
-    stats: dict[tuple, dict] = {}
-    dk = rows.date_key
-    for r, s, e, g in zip(hit_rows.tolist(), starts.tolist(), ends.tolist(), groups, strict=True):
-        st = stats.get(g)
-        if st is None:
-            st = stats[g] = {"count": 0, "rows": set(), "docs": set(), "best": None}
-        st["count"] += 1
-        st["rows"].add(r)
-        st["docs"].add(int(rows.docpos[r]))
-        key = (int(dk[r]), r, s)
-        if st["best"] is None or key < st["best"][0]:
-            st["best"] = (key, r, s, e)
-    fillers = []
-    for g, st in stats.items():
-        r = st["best"][1]
+    hit_rows, starts, ends, groups = find_in_rows(rows, regex, cand, mask, groups=True,
+                                                  whole_text_above=len(rows.year) // 2)
+    # per filler, vectorised: count, distinct rows and documents, the earliest dated occurrence
+    index: dict[tuple, int] = {}
+    fid = np.fromiter((index.setdefault(g, len(index)) for g in groups), dtype=np.int64, count=len(groups))
+    keys = list(index)
+    nf = len(keys)
+    counts = np.bincount(fid, minlength=nf) if nf else np.zeros(0, np.int64)
+    n_rows = np.bincount(np.unique(np.stack([fid, hit_rows]), axis=1)[0], minlength=nf) if nf else counts
+    dpos = rows.docpos[hit_rows] if len(hit_rows) else np.zeros(0, np.int64)
+    n_docs = np.bincount(np.unique(np.stack([fid, dpos]), axis=1)[0], minlength=nf) if nf else counts
+    order = np.lexsort((starts, hit_rows, rows.date_key[hit_rows], fid)) if nf else np.zeros(0, np.int64)
+    first_of = order[np.flatnonzero(np.r_[True, fid[order][1:] != fid[order][:-1]])] if nf else order
+    first_key = rows.date_key[hit_rows[first_of]] if nf else np.zeros(0, np.int64)
+
+    def make(k: int) -> Filler:
+        i = int(first_of[k])
+        g = keys[k]
+        r = int(hit_rows[i])
         d = rows.doc(r)
         dated = d is not None and d.date
-        fillers.append(Filler(
-            filler=GAP_JOIN.join(g), parts=list(g), phrase=_fill(fr, g), count=st["count"],
-            documents=len(st["docs"]), paragraphs=len(st["rows"]),
+        return Filler(
+            filler=GAP_JOIN.join(g), parts=list(g), phrase=_fill(fr, g), count=int(counts[k]),
+            documents=int(n_docs[k]), paragraphs=int(n_rows[k]),
             first_year=(d.year if dated else None), first_date=(d.date if dated else None),
-            example={"_at": st["best"][1:]},
-        ))
-    keyf = {
-        "count": lambda x: (-x.count, -x.documents, x.filler),
-        "documents": lambda x: (-x.documents, -x.count, x.filler),
-        "first": lambda x: (x.first_year is None, x.first_year or 0, x.first_date or "", -x.count, x.filler),
-        "filler": lambda x: (x.filler,),
-    }[sort]
-    fillers.sort(key=keyf)
-    distinct = len(fillers)
-    if limit is not None:
-        fillers = fillers[:limit]
+            example={"_at": (r, int(starts[i]), int(ends[i]))},
+        )
+
+    text_order = sorted(range(nf), key=lambda k: keys[k])  # ties and the "filler" sort: by the text
+    rank_text = np.empty(nf, dtype=np.int64)
+    rank_text[text_order] = np.arange(nf)
+    if sort == "count":
+        order_k = np.lexsort((rank_text, -n_docs, -counts))
+    elif sort == "documents":
+        order_k = np.lexsort((rank_text, -counts, -n_docs))
+    elif sort == "first":
+        order_k = np.lexsort((rank_text, -counts, first_key))  # oldest first, undated last
+    else:
+        order_k = np.asarray(text_order, dtype=np.int64)
+    fillers = [make(int(k)) for k in (order_k[:limit] if limit is not None else order_k)]
+    distinct = nf
     if examples:
         _examples(settings, rows, fillers)
     else:

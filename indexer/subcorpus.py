@@ -242,13 +242,15 @@ def _find_plain(rows: CorpusRows, needle: str, cand: np.ndarray) -> tuple[np.nda
 
 
 def find_in_rows(rows: CorpusRows, pattern: re.Pattern, cand: np.ndarray, mask: np.ndarray | None,
-                 groups: bool = False):
-    """Matches of `pattern` in the candidate rows -> (rows, starts[, ends, group tuples])."""
+                 groups: bool = False, whole_text_above: int = VERIFY_ROWS):
+    """Matches of `pattern` in the candidate rows -> (rows, starts[, ends, group tuples]); past
+    `whole_text_above` candidates one pass over the whole text (a plain phrase is found faster
+    that way; a pattern opening with a gap is not: it is tried at every position)."""
     text, toff = rows.text, rows.toff
     starts: list[int] = []
     ends: list[int] = []
     grp: list[tuple] = []
-    if len(cand) > VERIFY_ROWS:
+    if len(cand) > whole_text_above:
         for m in pattern.finditer(text):
             starts.append(m.start())
             if groups:

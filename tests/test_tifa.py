@@ -455,3 +455,12 @@ def test_trend_chart_without_a_cjk_font_numbers_the_legend(seeded, monkeypatch):
     monkeypatch.setattr(chart, "cjk_font", lambda: None)
     svg = chart.trend_svg(trend(seeded, ["高质量发展", PLANTED]))
     assert "<svg" in svg and "<path" in svg
+
+
+def test_collocations_of_a_too_frequent_phrase_ask_for_a_filter(tiny, monkeypatch):
+    from indexer import collocations as mod
+
+    monkeypatch.setattr(mod, "MAX_OCCURRENCES", 2)
+    with pytest.raises(QueryError, match="filter"):
+        mod.collocations(tiny, "高质量发展")
+    assert mod.collocations(tiny, "高质量发展", filters={"year": "2020"}).occurrences == 2

@@ -254,8 +254,10 @@ def collocations_export():
 def kwic_collocations(settings, phrase: str, occurrences: int, args, filters: dict):
     """The KWIC page's collocation table (its frequency lists became this): window from ?window=,
     words seen once listed too when the phrase is rare."""
-    from indexer.collocations import collocations
+    from indexer.collocations import MAX_OCCURRENCES, collocations
 
+    if occurrences > MAX_OCCURRENCES:  # the concordance still shows; the statistics need a filter
+        return None
     return collocations(settings, phrase, window=params.get_int(args, "window", 5, 1, 10), filters=filters,
                         min_count=1 if occurrences < 10 else 2, top=30)
 
