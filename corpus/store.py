@@ -123,6 +123,11 @@ CREATE TABLE IF NOT EXISTS scrape_pages (
     raw_id INTEGER,
     fetched_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS scrape_hosts (
+    host TEXT PRIMARY KEY,
+    last_fetch REAL,
+    crawl_delay REAL
+);
 CREATE TABLE IF NOT EXISTS scrape_log (
     id INTEGER PRIMARY KEY,
     job TEXT NOT NULL,
@@ -517,6 +522,17 @@ class Store:
             "encoding=COALESCE(excluded.encoding, encoding), raw_id=COALESCE(excluded.raw_id, raw_id), "
             "fetched_at=excluded.fetched_at",
             (url, etag, last_modified, sha256, encoding, raw_id, time.time()))
+
+    def scrape_hosts(self) -> dict[str, tuple[float | None, float | None]]:
+        """{host: (last request, wall-clock seconds; robots.txt Crawl-delay)}: politeness across runs."""
+        return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT host, last_fetch, crawl_delay FROM scrape_hosts")}
+
+    def remember_scrape_host(self, host: str, *, last_fetch: float | None = None,
+                             crawl_delay: float | None = None) -> None:
+        self.db.execute(
+            "INSERT INTO scrape_hosts (host, last_fetch, crawl_delay) VALUES (?,?,?) ON CONFLICT(host) DO UPDATE SET "
+            "last_fetch=COALESCE(excluded.last_fetch, last_fetch), crawl_delay=COALESCE(excluded.crawl_delay, crawl_delay)",
+            (host, last_fetch, crawl_delay))
 
     def scrape_pages_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM scrape_pages").fetchone()[0]

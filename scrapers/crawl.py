@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from corpus.errors import CorpusError, InputError
 from corpus.ingest import ingest_record
@@ -64,13 +65,20 @@ class Crawler:
 
     def __init__(self, settings: Settings, policy: FetchPolicy | None = None, *, store: Store | None = None,
                  fetcher: Fetcher | None = None, obey_robots: bool = True,
-                 on_page: Callable[[str, str], None] | None = None):
+                 on_page: Callable[[str, str], None] | None = None, follow_hosts: Iterable[str] = ()):
         self.settings = settings
         self.store = store or Store(settings.db_path)
         self.frontier = Frontier(self.store)
         self.fetcher = fetcher or Fetcher(policy)
         self.robots = RobotsCache(self.fetcher) if obey_robots else None
         self.on_page = on_page  # called (url, outcome) after each page is recorded: progress output
+        self.follow_hosts = {h.strip().lower() for h in follow_hosts if h.strip()}  # redirects may go there too
+        self._start_hosts: set[str] = set()
+        throttle = self.fetcher.throttle
+        for host, (last, delay) in self.frontier.hosts().items():  # what earlier runs left: stay polite
+            throttle.restore(host, last_request=last, crawl_delay=delay)
+        throttle.on_request = lambda host, at: self.frontier.remember_host(host, last_fetch=at)
+        throttle.on_delay = lambda host, delay: self.frontier.remember_host(host, crawl_delay=delay)
 
     # jobs -----------------------------------------------------------------------------------
     def crawl_urls(self, urls: Iterable[str], *, refresh: bool = False, retry_failed: bool = False) -> CrawlSummary:
@@ -78,6 +86,7 @@ class Crawler:
         urls = list(urls)
         for url in urls:
             _check_url(url)
+        self._start_hosts = {urlsplit(u).hostname or "" for u in urls}
         done_before = 0
         with self.store.transaction():
             for url in urls:
@@ -96,6 +105,7 @@ class Crawler:
     def crawl_site(self, site: str | None, start: str, *, max_pages: int | None = None, refresh: bool = False,
                    retry_failed: bool = False) -> CrawlSummary:
         _check_url(start)
+        self._start_hosts = {urlsplit(start).hostname or ""}
         adapter = adapter_by_name(site) if site else adapter_for_url(start)
         job = f"site:{adapter.name}:{start}"
         kind = "article" if page_kind(adapter, start) == "article" else "listing"
@@ -142,7 +152,8 @@ class Crawler:
             return
         allow = self.robots.allowed if self.robots is not None else None
         res = self.fetcher.fetch(url, etag=held["etag"] if held else None,
-                                 last_modified=held["last_modified"] if held else None, allow=allow)
+                                 last_modified=held["last_modified"] if held else None, allow=allow,
+                                 follow_hosts=self._start_hosts | self.follow_hosts)
         if res.kind == "not_modified":
             with self.store.transaction():
                 fr.finish(job, url, "done", outcome="not modified", http_status=304, attempts=res.attempts)

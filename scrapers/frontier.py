@@ -11,6 +11,8 @@ Tables (schema and SQL in corpus/store.py, the one module that speaks SQL; this 
   A *job* is one crawl: "site:<adapter>:<start url>" or "urls" for `corpus scrape URL...`.
 - scrape_pages: every page held, by URL: its ETag / Last-Modified (for conditional requests),
   the sha256 of the bytes and the raw source id it was stored as.
+- scrape_hosts: per host, the last request's time and the robots.txt Crawl-delay, so that the
+  next run waits as long as this one would have (politeness across runs).
 - scrape_log: one row per fetch (or skip): what happened, for `--status` and for audits.
 """
 
@@ -86,6 +88,13 @@ class Frontier:
                       encoding: str | None, raw_id: int | None) -> None:
         self.store.remember_scrape_page(url, etag=etag, last_modified=last_modified, sha256=sha256, encoding=encoding,
                                         raw_id=raw_id)
+
+    # hosts: politeness across runs -----------------------------------------------------------
+    def hosts(self) -> dict[str, tuple[float | None, float | None]]:
+        return self.store.scrape_hosts()
+
+    def remember_host(self, host: str, *, last_fetch: float | None = None, crawl_delay: float | None = None) -> None:
+        self.store.remember_scrape_host(host, last_fetch=last_fetch, crawl_delay=crawl_delay)
 
     # log ------------------------------------------------------------------------------------
     def log(self, job: str, url: str, outcome: str, *, final_url: str | None = None, http_status: int | None = None,

@@ -1,7 +1,7 @@
 """A real HTTP server on 127.0.0.1 (ephemeral port, own thread) serving test sites from a route table.
 
 Each route answers with fixed bytes and headers, or misbehaves on purpose: fails with 5xx a few times
-first, answers too slowly, redirects. Every request is recorded (path, headers) so tests can check
+first, answers too slowly, trickles its body a few bytes at a time, redirects. Every request is recorded (path, headers) so tests can check
 what the crawler actually sent. Nothing here reaches beyond 127.0.0.1.
 """
 
@@ -25,12 +25,14 @@ class Route:
     location: str | None = None  # a redirect target (status 301/302...)
     etag: bool = True  # send an ETag and honour If-None-Match
     hang: threading.Event | None = None  # set this event, then never answer (until the server stops)
+    trickle: tuple[int, float] | None = None  # send the body this many bytes at a time, pausing this long between
 
 
 class SiteServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.times: list[tuple[str, float]] = []  # (path, time.monotonic() when the request arrived)
         self._stop = threading.Event()
         server = self
 
@@ -40,6 +42,7 @@ class SiteServer:
 
             def do_GET(self) -> None:  # noqa: N802 (http.server API)
                 server.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                server.times.append((self.path, time.monotonic()))
                 route = server.routes.get(self.path)
                 if route is None:
                     self._send(404, b"not found", "text/plain", {})
@@ -63,9 +66,10 @@ class SiteServer:
                     if self.headers.get("If-None-Match") == tag:
                         self._send(304, b"", None, headers)
                         return
-                self._send(route.status, route.body, route.content_type, headers)
+                self._send(route.status, route.body, route.content_type, headers, route.trickle)
 
-            def _send(self, status: int, body: bytes, ctype: str | None, headers: dict[str, str]) -> None:
+            def _send(self, status: int, body: bytes, ctype: str | None, headers: dict[str, str],
+                      trickle: tuple[int, float] | None = None) -> None:
                 try:
                     self.send_response(status)
                     if ctype:
@@ -75,7 +79,15 @@ class SiteServer:
                     if "Content-Length" not in headers:
                         self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
-                    if body:
+                    if body and trickle:
+                        n, pause = trickle
+                        for i in range(0, len(body), n):
+                            if server._stop.is_set():
+                                return
+                            self.wfile.write(body[i:i + n])
+                            self.wfile.flush()
+                            time.sleep(pause)
+                    elif body:
                         self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
