@@ -7,6 +7,7 @@ import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import Flask, url_for
+from markupsafe import Markup
 
 from .citing import citations, cite_doc
 from .highlight import highlight
@@ -79,7 +80,29 @@ def basename(path: str | None) -> str:
     return path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
+# Bidirectional formatting controls: in untrusted text (a title, a paragraph) U+202E would reverse
+# the page text after it. Every value a template prints that holds one is wrapped in FSI ... PDI
+# (U+2068, U+2069): by the Unicode bidi algorithm the PDI ends every embedding and override
+# opened inside, so the text can only reorder itself, never what stands around it.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+FSI, PDI = "\u2068", "\u2069"
+
+
+_ISOLATES = re.compile("[\u2066-\u2069]")
+
+
+def isolate_bidi(value):
+    """Jinja's finalize: every printed value, bidi controls isolated (see BIDI_CONTROLS). The
+    value's own isolate marks are dropped first: an unmatched PDI in it would close ours early."""
+    if isinstance(value, str) and BIDI_CONTROLS.search(value):
+        if isinstance(value, Markup):
+            return Markup(FSI) + Markup(_ISOLATES.sub("", str(value))) + Markup(PDI)
+        return FSI + _ISOLATES.sub("", value) + PDI
+    return value
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.finalize = isolate_bidi
     app.jinja_env.filters["highlight"] = highlight
     app.jinja_env.filters["basename"] = basename
     app.jinja_env.globals.update(
