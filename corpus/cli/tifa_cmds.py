@@ -9,19 +9,12 @@ from pathlib import Path
 import click
 
 from .common import echo_json, get_settings, handle_errors, pad
+from .common import filter_options as common_filter_options
 
 
 def filter_options(f):
-    """The search's filters, the same names as `corpus search`."""
-    for name, flag, help_ in reversed([
-        ("year", "--year", "Year or range: 2023, 2020..2024."),
-        ("site", "--site", "Site name contains."),
-        ("doc_type", "--type", "Document type contains (讲话, 工作报告 ...)."),
-        ("unit", "--unit", "Speaker unit contains."),
-        ("title", "--title", "Document title contains."),
-        ("level", "--level", "Unit level: 省 市 县 区 乡镇 中央."),
-    ]):
-        f = click.option(flag, name, default=None, help=help_)(f)
+    """The search's filters (cli.common.filter_options, the same as `corpus search`) and --no-fold."""
+    f = common_filter_options()(f)
     f = click.option("--no-fold", is_flag=True, help="Count every repost (default: a reposted paragraph counts once, "
                                                      "at its earliest dated copy).")(f)
     return f
@@ -33,11 +26,6 @@ def output_options(f):
     f = click.option("-o", "--output", default=None, metavar="FILE",
                      help="Write the table to FILE (.csv .xlsx .jsonl .parquet, from the extension).")(f)
     return f
-
-
-def _filters(year, site, doc_type, unit, title, level) -> dict[str, str]:
-    raw = {"year": year, "site": site, "type": doc_type, "unit": unit, "title": title, "level": level}
-    return {k: v for k, v in raw.items() if v not in (None, "")}
 
 
 def _emit(settings, result, as_json: bool, as_csv: bool, output: str | None, about: dict, table=None) -> bool:
@@ -77,7 +65,7 @@ def _fmt(x: float) -> str:
 @click.option("--svg", "svg", default=None, metavar="FILE", help="Also draw the chart into FILE (SVG).")
 @click.option("--all-years", is_flag=True, help="List every year of the span, also those without a hit.")
 @handle_errors
-def trend_cmd(phrases, year, site, doc_type, unit, title, level, no_fold, as_json, as_csv, output, svg,
+def trend_cmd(phrases, filters, no_fold, as_json, as_csv, output, svg,
               all_years) -> None:
     """Timeline of formulations (提法走势): per year the hits per million characters and the
     documents using each PHRASE, first and last use, who uses it (unit level, site, type).
@@ -86,7 +74,6 @@ def trend_cmd(phrases, year, site, doc_type, unit, title, level, no_fold, as_jso
     from indexer.trend import trend
 
     settings = get_settings()
-    filters = _filters(year, site, doc_type, unit, title, level)
     r = trend(settings, list(phrases), filters=filters, fold=not no_fold)
     if svg:
         from indexer.chart import trend_svg
@@ -132,7 +119,7 @@ def trend_cmd(phrases, year, site, doc_type, unit, title, level, no_fold, as_jso
 @filter_options
 @output_options
 @handle_errors
-def pattern_cmd(frame, max_gap, sort, limit, year, site, doc_type, unit, title, level, no_fold, as_json, as_csv,
+def pattern_cmd(frame, max_gap, sort, limit, filters, no_fold, as_json, as_csv,
                 output) -> None:
     """What fills a frame (句式): `corpus pattern '以*为抓手'`, `'坚持*不动摇'`, `'一是*二是*三是'`.
 
@@ -141,7 +128,7 @@ def pattern_cmd(frame, max_gap, sort, limit, year, site, doc_type, unit, title, 
     from indexer.pattern import pattern_search
 
     settings = get_settings()
-    r = pattern_search(settings, frame, max_gap=max_gap, filters=_filters(year, site, doc_type, unit, title, level),
+    r = pattern_search(settings, frame, max_gap=max_gap, filters=filters,
                        fold=not no_fold, sort=sort, limit=None if (output or as_csv or limit == 0) else limit)
     if _emit(settings, r, as_json, as_csv, output, {"tool": "pattern", "pattern": frame, "max_gap": max_gap,
                                                     "filters": r.filters}):
@@ -164,15 +151,14 @@ def pattern_cmd(frame, max_gap, sort, limit, year, site, doc_type, unit, title, 
 @filter_options
 @output_options
 @handle_errors
-def collocations_cmd(phrase, window, min_count, top, sort, year, site, doc_type, unit, title, level, no_fold,
+def collocations_cmd(phrase, window, min_count, top, sort, filters, no_fold,
                      as_json, as_csv, output) -> None:
     """Collocations (搭配) of PHRASE: the jieba words within --window words left and right,
     ranked by logDice, with log-likelihood and raw counts (left/right apart)."""
     from indexer.collocations import collocations
 
     settings = get_settings()
-    r = collocations(settings, " ".join(phrase), window=window, filters=_filters(year, site, doc_type, unit, title,
-                                                                                 level),
+    r = collocations(settings, " ".join(phrase), window=window, filters=filters,
                      fold_reposts=not no_fold, min_count=min_count, top=top, sort=sort)
     if _emit(settings, r, as_json, as_csv, output, {"tool": "collocations", "phrase": r.phrase, "window": window,
                                                     "filters": r.filters}):
