@@ -18,16 +18,44 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 
+def current_umask() -> int:
+    """The process's umask (read without changing it where /proc allows, else set and restored)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _final_mode(path: Path) -> int:
+    """The mode the file gets: an existing file keeps its own; a new one is what `open()` would
+    make (0666 less the umask), not the 0600 of a temporary file, so others can read a shared folder."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~current_umask()
+
+
 @contextlib.contextmanager
-def atomic_output(path: Path | str) -> Iterator[BinaryIO]:
-    """A binary file to write `path`'s new content into; it replaces `path` when the block ends without error."""
+def atomic_output(path: Path | str, *, make_dirs: bool = True) -> Iterator[BinaryIO]:
+    """A binary file to write `path`'s new content into; it replaces `path` when the block ends without error.
+
+    `make_dirs=False`: a missing directory is an error (FileNotFoundError) instead of being created.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_dirs:
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
+            os.fchmod(f.fileno(), _final_mode(path))
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -42,8 +70,8 @@ def write_atomic(path: Path | str, write: Callable[[BinaryIO], Any]) -> None:
         write(f)
 
 
-def write_bytes_atomic(path: Path | str, data: bytes) -> None:
-    with atomic_output(path) as f:
+def write_bytes_atomic(path: Path | str, data: bytes, *, make_dirs: bool = True) -> None:
+    with atomic_output(path, make_dirs=make_dirs) as f:
         f.write(data)
 
 
@@ -51,7 +79,7 @@ def write_text_atomic(path: Path | str, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def write_json_atomic(path: Path | str, obj: Any, *, indent: int | None = 2) -> None:
+def write_json_atomic(path: Path | str, obj: Any, *, indent: int | None = 2, make_dirs: bool = True) -> None:
     """`obj` as UTF-8 JSON (Chinese kept readable, not \\u-escaped), ending with a newline."""
     data = json.dumps(obj, ensure_ascii=False, indent=indent, default=str).encode("utf-8") + b"\n"
-    write_bytes_atomic(path, data)
+    write_bytes_atomic(path, data, make_dirs=make_dirs)

@@ -26,7 +26,7 @@ from .errors import InputError
 from .models import Document, Paragraph
 from .progress import progress_bar
 from .settings import Settings
-from .tabular import EXPORT_MARKER, ExportSummary, ParquetWriter, finish, infer_format, run_to
+from .tabular import EXPORT_MARKER, ExportSummary, ParquetWriter, check_output_path, finish, infer_format, run_to
 
 CORPUS_FORMATS = ("jsonl", "parquet")
 EXPORT_VERSION = 1  # value of EXPORT_MARKER in a whole-corpus JSONL record
@@ -108,8 +108,8 @@ def document_from_export_record(obj: dict) -> Document | None:
 
 
 def export_corpus(settings: Settings, out: BinaryIO | Path | str, fmt: str | None = None, progress: bool = False,
-                  *, write_meta: bool = True, describe_indexes: Callable[[Settings, Any], dict] | None = None,
-                  store=None) -> ExportSummary:
+                  *, write_meta: bool = True, make_dirs: bool = False,
+                  describe_indexes: Callable[[Settings, Any], dict] | None = None, store=None) -> ExportSummary:
     """Every document and paragraph: JSONL (one self-describing record per document; `corpus ingest`
     reads it back exactly) or Parquet (one row per paragraph with its document's fields repeated).
 
@@ -121,6 +121,7 @@ def export_corpus(settings: Settings, out: BinaryIO | Path | str, fmt: str | Non
     t0 = time.perf_counter()
     path = Path(out) if isinstance(out, str | Path) else None
     fmt = infer_format(path, fmt, CORPUS_FORMATS)
+    check_output_path(path, make_dirs)
     own_store = store is None
     if own_store:
         store = open_store(settings, readonly=True)
@@ -164,7 +165,7 @@ def export_corpus(settings: Settings, out: BinaryIO | Path | str, fmt: str | Non
             writer.close(prov)
 
     try:
-        run_to(out, path, run)
+        run_to(out, path, run, make_dirs=make_dirs)
     finally:
         if own_store:
             store.close()

@@ -28,6 +28,7 @@ import re
 import resource
 import time
 from collections.abc import Callable, Iterator
+from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -120,12 +121,20 @@ class ExportSummary:
 
 # Writers ---------------------------------------------------------------------------------------------------
 class Writer:
-    """One row at a time into a binary stream; `close(prov)` finishes the file (and its provenance)."""
+    """One row at a time into a binary stream; `close(prov)` finishes the file (and its provenance).
 
-    def __init__(self, out: BinaryIO, columns: list[tuple[str, str]], summary: ExportSummary, prov: dict):
+    `columns` are (name, type); `headers` the header row CSV and XLSX show (default: the names);
+    `widths` XLSX column widths in characters (default: from the header)."""
+
+    def __init__(self, out: BinaryIO, columns: list[tuple[str, str]], summary: ExportSummary, prov: dict,
+                 *, headers: list[str] | None = None, widths: list[int] | None = None):
         self.out = out
         self.columns = columns
         self.summary = summary
+        self.headers = list(headers) if headers else [n for n, _t in columns]
+        if len(self.headers) != len(columns):
+            raise ValueError("one header per column")
+        self.widths = list(widths) if widths else [max(8, min(40, 2 * len(h) + 2)) for h in self.headers]
 
     def write(self, row: list) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -143,11 +152,11 @@ def _flat(value, typ: str, *, list_sep: str) -> Any:
 
 
 class CsvWriter(Writer):
-    def __init__(self, out, columns, summary, prov, *, bom: bool = True):
-        super().__init__(out, columns, summary, prov)
+    def __init__(self, out, columns, summary, prov, *, bom: bool = True, **kw):
+        super().__init__(out, columns, summary, prov, **kw)
         self.text = io.TextIOWrapper(out, encoding="utf-8-sig" if bom else "utf-8", newline="", write_through=False)
         self.csv = csv.writer(self.text)
-        self.csv.writerow([n for n, _t in columns])
+        self.csv.writerow([neutralise(h) for h in self.headers])
 
     def write(self, row):
         cells = []
@@ -187,11 +196,11 @@ def _arrow_type(typ: str):
 class ParquetWriter(Writer):
     BATCH = 5_000  # rows per row group: bounds memory, still good compression
 
-    def __init__(self, out, columns, summary, prov, *, batch: int | None = None):
+    def __init__(self, out, columns, summary, prov, *, batch: int | None = None, **_kw):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        super().__init__(out, columns, summary, prov)
+        super().__init__(out, columns, summary, prov)  # Parquet keeps the stable names
         self.pa = pa
         self.schema = pa.schema([pa.field(n, _arrow_type(t)) for n, t in columns])
         self.writer = pq.ParquetWriter(out, self.schema, compression="zstd")
@@ -218,26 +227,50 @@ class ParquetWriter(Writer):
 
 
 class XlsxWriter(Writer):
-    """openpyxl write-only: rows go to temporary files, not memory. Sheet 1 "about", sheet 2.. "results"."""
+    """openpyxl write-only: rows go to temporary files, not memory. The results come first ("results",
+    then "results-2" ... past Excel's row limit), each with a bold frozen header row, column widths and
+    wrapped long text; the provenance sheet ("about") comes after them."""
 
     MAX_CUTS_LISTED = 1000
+    WRAP_WIDTH = 24  # text columns at least this wide wrap inside their cells
 
-    def __init__(self, out, columns, summary, prov, *, max_rows: int | None = None):
+    def __init__(self, out, columns, summary, prov, *, max_rows: int | None = None, **kw):
         from openpyxl import Workbook
+        from openpyxl.styles import Alignment, Font
 
-        super().__init__(out, columns, summary, prov)
+        super().__init__(out, columns, summary, prov, **kw)
         self.wb = Workbook(write_only=True)
-        self.about = self.wb.create_sheet("about")
         self.max_rows = max_rows or XLSX_MAX_ROWS
         self.sheet_no = 0
+        self.head_font = Font(bold=True)
+        self.head_align = Alignment(vertical="center", wrap_text=True)
+        self.wrap = Alignment(wrap_text=True, vertical="top")
+        self.wrapped = [typ in ("str", "list") and w >= self.WRAP_WIDTH
+                        for (_n, typ), w in zip(columns, self.widths, strict=True)]
         self._new_sheet()
+        self.about = self.wb.create_sheet("about")
+        from openpyxl.cell import WriteOnlyCell
+
+        template = WriteOnlyCell(self.ws, value="")
+        template.alignment = self.wrap
+        self.wrap_style = template._style
 
     def _new_sheet(self):
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.utils import get_column_letter
+
         self.sheet_no += 1
         self.ws = self.wb.create_sheet("results" if self.sheet_no == 1 else f"results-{self.sheet_no}")
-        self.ws.append([n for n, _t in self.columns])
+        self.ws.freeze_panes = "A2"
+        for i, w in enumerate(self.widths, 1):
+            self.ws.column_dimensions[get_column_letter(i)].width = w
+        head = []
+        for h in self.headers:
+            c = WriteOnlyCell(self.ws, value=self._about_value(h))
+            c.font, c.alignment = self.head_font, self.head_align
+            head.append(c)
+        self.ws.append(head)
         self.ws_rows = 1
-        self.ws_freeze = True
 
     def _cell(self, value: str, row_no: int, column: str) -> str:
         if _ILLEGAL_XLSX.search(value):
@@ -259,20 +292,27 @@ class XlsxWriter(Writer):
         return value
 
     def write(self, row):
+        from openpyxl.cell import WriteOnlyCell
+
         if self.ws_rows >= self.max_rows:
             self._new_sheet()
         self.ws_rows += 1
         cells = []
-        for (name, typ), v in zip(self.columns, row, strict=True):
+        for (name, typ), v, wrap in zip(self.columns, row, self.wrapped, strict=True):
             v = _flat(v, typ, list_sep=" | " if name == "copy_urls" else SECTION_SEPARATOR)
             if isinstance(v, str):
                 v = self._cell(v, self.ws_rows, name)
+                if wrap:
+                    v = WriteOnlyCell(self.ws, value=v)
+                    v._style = copy(self.wrap_style)  # = v.alignment = self.wrap, without the style lookup per cell
             cells.append(v)
         self.ws.append(cells)
 
     def close(self, prov):
         a = self.about
-        a.append(["How this export was made", ""])
+        a.column_dimensions["A"].width = 34
+        a.column_dimensions["B"].width = 80
+        a.append(["How this export was made（本导出的来历：检索条件、模型、索引、语料规模、时间）", ""])
         for key, value in _about_rows(prov):
             a.append([key, self._about_value(value)])
         if self.summary.cut:
@@ -281,6 +321,9 @@ class XlsxWriter(Writer):
             a.append(["sheet", "row", "column", "characters", "kept"])
             for c in self.summary.cut[: self.MAX_CUTS_LISTED]:
                 a.append([c.get("sheet"), c["row"], c["column"], c["length"], c.get("kept")])
+        # results sheets first (a new one may have started after "about" was made), provenance last
+        sheets = self.wb._sheets  # openpyxl's move_sheet does not take write-only sheets
+        sheets.append(sheets.pop(sheets.index(self.about)))
         self.wb.save(self.out)
 
     def _about_value(self, value):
@@ -304,15 +347,18 @@ def _about_rows(prov: dict, prefix: str = "") -> Iterator[tuple[str, Any]]:
             yield key, v
 
 
-def make_writer(fmt: str, out: BinaryIO, columns, summary, prov, *, bom: bool = True) -> Writer:
+def make_writer(fmt: str, out: BinaryIO, columns, summary, prov, *, bom: bool = True,
+                headers: list[str] | None = None, widths: list[int] | None = None) -> Writer:
+    """The writer for `fmt`. `headers`/`widths` shape the CSV and XLSX header row and XLSX columns;
+    JSONL and Parquet always use the column names."""
     if fmt == "csv":
-        return CsvWriter(out, columns, summary, prov, bom=bom)
+        return CsvWriter(out, columns, summary, prov, bom=bom, headers=headers)
     if fmt == "jsonl":
         return JsonlWriter(out, columns, summary, prov)
     if fmt == "parquet":
         return ParquetWriter(out, columns, summary, prov)
     if fmt == "xlsx":
-        return XlsxWriter(out, columns, summary, prov)
+        return XlsxWriter(out, columns, summary, prov, headers=headers, widths=widths)
     raise InputError(f"unknown format '{fmt}': choose one of {', '.join(FORMATS)}")
 
 
@@ -329,9 +375,27 @@ def peak_rss_mb() -> float:
 
 
 
-def run_to(out, path: Path | None, run: Callable[[BinaryIO], None]) -> None:
+def check_output_path(path: Path | None, make_dirs: bool = False) -> None:
+    """A file can be written at `path`: its directory exists (or `make_dirs` says to create it)."""
+    if path is None:
+        return
+    parent = path.parent
+    if path.is_dir():
+        raise InputError(f"{path} is a directory: give a file name to write")
+    if parent.is_dir():
+        return
+    if parent.exists():
+        raise InputError(f"cannot write {path}: {parent} is not a directory")
+    if not make_dirs:
+        raise InputError(f"output directory does not exist: {parent} (create it, or pass --mkdir)")
+    parent.mkdir(parents=True, exist_ok=True)
+
+
+def run_to(out, path: Path | None, run: Callable[[BinaryIO], None], *, make_dirs: bool = False) -> None:
+    """`run(stream)` into `out`, or into `path` atomically (a missing directory is an error unless `make_dirs`)."""
     if path is not None:
-        with atomic_output(path) as f:
+        check_output_path(path, make_dirs)
+        with atomic_output(path, make_dirs=False) as f:
             run(f)
     else:
         run(out)
@@ -353,7 +417,8 @@ def finish(summary: ExportSummary, prov: dict, path: Path | None, write_meta: bo
 
 # Any small table -----------------------------------------------------------------------------------------
 def export_table(settings, columns: list[str], rows: list[list], out: BinaryIO | Path | str, fmt: str | None = None,
-                 *, about: dict | None = None, bom: bool = True, write_meta: bool = True) -> ExportSummary:
+                 *, about: dict | None = None, bom: bool = True, write_meta: bool = True,
+                 make_dirs: bool = False) -> ExportSummary:
     """A table the tools show (a timeline's years, a pattern's fillers, collocations, compare lists)
     as csv | jsonl | xlsx | parquet through the same writers and Excel safety as the exports.
     Column types come from the values; `about` (tool, phrase, filters...) goes into the provenance."""
@@ -394,5 +459,5 @@ def export_table(settings, columns: list[str], rows: list[list], out: BinaryIO |
             prov["excel_safety"]["cells_neutralised"] = summary.neutralised
         writer.close(prov)
 
-    run_to(out, path, run)
+    run_to(out, path, run, make_dirs=make_dirs)
     return finish(summary, prov, path, write_meta, t0)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from corpus import provenance as _prov
+from corpus.citation import citation
 from corpus.errors import InputError
 from corpus.progress import progress_bar
 from corpus.settings import Settings
@@ -36,6 +37,7 @@ from corpus.tabular import (  # noqa: F401  (re-exported: the export's formats a
     SECTION_SEPARATOR,
     XLSX_CELL_LIMIT,
     ExportSummary,
+    check_output_path,
     finish,
     infer_format,
     make_writer,
@@ -53,10 +55,12 @@ MARK_OPEN, MARK_CLOSE = "【", "】"  # how the matched phrase is marked in the 
 # Columns -------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Column:
-    name: str
+    name: str  # the stable English name: JSONL keys, Parquet columns, `--fields`, CSV/XLSX with --english-headers
     type: str  # "int" | "float" | "bool" | "str" | "list"  (decides the Parquet type and CSV text)
     help: str
     get: Callable[[Any], Any]
+    label: str = ""  # the Chinese header CSV and XLSX show by default
+    width: int = 12  # XLSX column width (characters)
 
 
 def _marked_snippet(hit) -> str:
@@ -64,36 +68,43 @@ def _marked_snippet(hit) -> str:
 
 
 COLUMNS: dict[str, Column] = {c.name: c for c in (
-    Column("doc_id", "int", "document id (corpus show DOC_ID)", lambda h: h.doc_id),
-    Column("title", "str", "document title", lambda h: h.title),
-    Column("unit", "str", "speaker's unit (单位)", lambda h: h.unit),
-    Column("site", "str", "site the document was collected from", lambda h: h.site),
-    Column("url", "str", "source URL", lambda h: h.url),
-    Column("date", "str", "ISO date: 2025-07-24, 2025-07 or 2025", lambda h: h.date),
-    Column("year", "int", "year of the date", lambda h: h.year),
-    Column("doc_type", "str", "document type: 讲话, 发言, 调研报告, 工作报告 ...", lambda h: h.doc_type),
-    Column("truncated", "bool", "the source site cut the text (paywall)", lambda h: bool(h.truncated)),
-    Column("paragraph_id", "int", "paragraph id", lambda h: h.paragraph_id),
-    Column("position", "int", "paragraph's order in its document (0-based)", lambda h: h.position),
+    Column("doc_id", "int", "document id (corpus show DOC_ID)", lambda h: h.doc_id, "文稿编号", 9),
+    Column("title", "str", "document title", lambda h: h.title, "标题", 32),
+    Column("unit", "str", "speaker's unit (单位)", lambda h: h.unit, "单位", 14),
+    Column("site", "str", "site the document was collected from", lambda h: h.site, "来源网站", 12),
+    Column("url", "str", "source URL", lambda h: h.url, "网址", 28),
+    Column("date", "str", "ISO date: 2025-07-24, 2025-07 or 2025", lambda h: h.date, "日期", 11),
+    Column("year", "int", "year of the date", lambda h: h.year, "年份", 7),
+    Column("doc_type", "str", "document type: 讲话, 发言, 调研报告, 工作报告 ...", lambda h: h.doc_type, "文稿类型", 10),
+    Column("truncated", "bool", "the source site cut the text (paywall)", lambda h: bool(h.truncated), "来源不全", 9),
+    Column("paragraph_id", "int", "paragraph id", lambda h: h.paragraph_id, "段落编号", 9),
+    Column("position", "int", "paragraph's order in its document (0-based)", lambda h: h.position, "段落位置", 9),
     Column("section", "list", f"outline headings above the paragraph (CSV/XLSX: joined with '{SECTION_SEPARATOR}')",
-           lambda h: list(h.section or [])),
-    Column("text", "str", "the whole paragraph", lambda h: h.text),
+           lambda h: list(h.section or []), "所在小标题", 26),
+    Column("text", "str", "the whole paragraph", lambda h: h.text, "段落全文", 70),
     Column("snippet", "str", f"the sentences around the match, phrase marked {MARK_OPEN}like this{MARK_CLOSE}",
-           _marked_snippet),
-    Column("score", "float", "relevance score (keyword BM25F, semantic cosine or hybrid fusion)", lambda h: float(h.score)),
-    Column("rank", "int", "1-based rank in the whole result set", lambda h: h.rank),
-    Column("cluster_id", "int", "repost cluster of the paragraph (same id = near-identical text)", lambda h: h.cluster_id),
-    Column("copy_count", "int", "other places the same paragraph appears (folded reposts)", lambda h: h.copy_count),
+           _marked_snippet, "命中片段", 50),
+    Column("citation", "str", "the full citation: title, unit, meeting, date, site, URL where known (出处不详 where not)",
+           citation, "出处", 40),
+    Column("score", "float", "relevance score (keyword BM25F, semantic cosine or hybrid fusion)", lambda h: float(h.score),
+           "相关度", 9),
+    Column("rank", "int", "1-based rank in the whole result set", lambda h: h.rank, "排名", 7),
+    Column("cluster_id", "int", "repost cluster of the paragraph (same id = near-identical text)", lambda h: h.cluster_id,
+           "转载组", 9),
+    Column("copy_count", "int", "other places the same paragraph appears (folded reposts)", lambda h: h.copy_count,
+           "转载数", 8),
     # not in the default set -------------------------------------------------------------------
-    Column("kind", "str", "heading or body", lambda h: h.kind),
-    Column("best_sentence", "str", "semantic hits: the sentence that matched best", lambda h: h.best_sentence),
+    Column("kind", "str", "heading or body", lambda h: h.kind, "段落类型", 9),
+    Column("best_sentence", "str", "semantic hits: the sentence that matched best", lambda h: h.best_sentence,
+           "最相关句", 40),
     Column("copy_urls", "list", "URLs of the folded reposts (CSV/XLSX: joined with ' | ')",
-           lambda h: [c.url for c in h.copies if c.url]),
+           lambda h: [c.url for c in h.copies if c.url], "转载网址", 30),
 )}
+HEADERS = ("zh", "en")  # CSV/XLSX header row: Chinese labels (default) or the English names
 
 DEFAULT_FIELDS: list[str] = [
     "doc_id", "title", "unit", "site", "url", "date", "year", "doc_type", "truncated",
-    "paragraph_id", "position", "section", "text", "snippet", "score", "rank", "cluster_id", "copy_count",
+    "paragraph_id", "position", "section", "text", "snippet", "citation", "score", "rank", "cluster_id", "copy_count",
 ]
 ALL_FIELDS: list[str] = list(COLUMNS)
 
@@ -131,6 +142,27 @@ def parse_fields(spec: str | list[str] | None) -> list[str]:
         raise InputError(f"field(s) given twice: {', '.join(dupes)}")
     return names
 
+
+
+class _Citations:
+    """The citation column: corpus.citation over each document's stored fields (hits do not carry the
+    meeting or speaker), looked up once per document."""
+
+    def __init__(self, settings: Settings):
+        from corpus.store import Store
+
+        self.store = Store(settings.db_path, readonly=True)
+        self.cache: dict[int, str] = {}
+
+    def of(self, hit) -> str:
+        cite = self.cache.get(hit.doc_id)
+        if cite is None:
+            fields = self.store.citation_fields([hit.doc_id]).get(hit.doc_id)
+            cite = self.cache[hit.doc_id] = citation(fields if fields else hit)
+        return cite
+
+    def close(self) -> None:
+        self.store.close()
 
 
 # Provenance ------------------------------------------------------------------------------------------
@@ -233,25 +265,35 @@ def provenance(settings: Settings, request=None, *, fmt: str | None = None, fiel
 # Export a result set -------------------------------------------------------------------------------------
 def export_results(settings: Settings, request, out: BinaryIO | Path | str, fmt: str | None = None,
                    fields: list[str] | str | None = None, progress: bool = False, *, bom: bool = True,
-                   write_meta: bool = True) -> ExportSummary:
+                   write_meta: bool = True, headers: str = "zh", make_dirs: bool = False) -> ExportSummary:
     """Every hit of `request` (all pages, same query language, filters, scope, mode and folding as
     search) into `out` as csv | jsonl | xlsx | parquet, streamed in bounded memory.
 
     `out` is a path (written atomically, with a sidecar `<name>.meta.json` unless `write_meta` is
-    False) or a binary stream (the web UI's response; nothing else is written).
+    False; a missing directory is an error unless `make_dirs`) or a binary stream (the web UI's
+    response; nothing else is written). CSV and XLSX headers are the columns' Chinese labels
+    (`headers="en"`: the stable English names JSONL and Parquet always use).
     """
     from .search import iter_hits, search
 
     t0 = time.perf_counter()
     path = Path(out) if isinstance(out, str | Path) else None
     fmt = infer_format(path, fmt)
+    if headers not in HEADERS:
+        raise InputError(f"unknown header language '{headers}': choose one of {', '.join(HEADERS)}")
+    check_output_path(path, make_dirs)
     names = parse_fields(fields)
     columns = [(n, COLUMNS[n].type) for n in names]
-    getters = [COLUMNS[n].get for n in names]
+    labels = [COLUMNS[n].label or n for n in names] if headers == "zh" else None
+    widths = [COLUMNS[n].width for n in names]
 
     first = search(settings, replace(request, page=1, per_page=1))  # total for the progress bar, mode actually used
     prov = provenance(settings, request, fmt=fmt, fields=names)
     prov["mode_used"] = first.mode
+    if fmt in ("csv", "xlsx"):
+        prov["header_row"] = "Chinese labels (column_labels); --english-headers for the names" if labels else "column names"
+        if labels:
+            prov["column_labels"] = dict(zip(names, labels, strict=True))
     prov["total"] = first.total
     if first.notice:
         prov["notice"] = first.notice
@@ -261,23 +303,29 @@ def export_results(settings: Settings, request, out: BinaryIO | Path | str, fmt:
                             notice=first.notice)
 
     def run(stream: BinaryIO) -> None:
-        writer = make_writer(fmt, stream, columns, summary, prov, bom=bom)
-        with progress_bar(progress, first.total or None, "export") as bar:
-            for n, hit in enumerate(iter_hits(settings, request), 1):
-                if not hit.rank:
-                    hit.rank = n
-                writer.write([g(hit) for g in getters])
-                summary.rows = n
-                bar.update(1)
-        prov["rows"] = summary.rows
-        if fmt in ("csv", "xlsx"):
-            prov["excel_safety"]["cells_neutralised"] = summary.neutralised
-        if fmt == "xlsx":
-            prov["excel_safety"]["cells_cut"] = len(summary.cut)
-            prov["excel_safety"]["control_chars_replaced"] = summary.replaced_chars
-        writer.close(prov)
+        cites = _Citations(settings) if "citation" in names else None
+        getters = [cites.of if n == "citation" and cites else COLUMNS[n].get for n in names]
+        try:
+            writer = make_writer(fmt, stream, columns, summary, prov, bom=bom, headers=labels, widths=widths)
+            with progress_bar(progress, first.total or None, "export") as bar:
+                for n, hit in enumerate(iter_hits(settings, request), 1):
+                    if not hit.rank:
+                        hit.rank = n
+                    writer.write([g(hit) for g in getters])
+                    summary.rows = n
+                    bar.update(1)
+            prov["rows"] = summary.rows
+            if fmt in ("csv", "xlsx"):
+                prov["excel_safety"]["cells_neutralised"] = summary.neutralised
+            if fmt == "xlsx":
+                prov["excel_safety"]["cells_cut"] = len(summary.cut)
+                prov["excel_safety"]["control_chars_replaced"] = summary.replaced_chars
+            writer.close(prov)
+        finally:
+            if cites:
+                cites.close()
 
-    run_to(out, path, run)
+    run_to(out, path, run, make_dirs=make_dirs)
     if summary.total is not None and summary.rows != summary.total:
         log.warning("search reported %d hits but %d were exported", summary.total, summary.rows)
     return finish(summary, prov, path, write_meta, t0)

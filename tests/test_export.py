@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from corpus import __version__, tabular
 from corpus import export as corpus_ex
+from corpus.citation import citation
 from corpus.cli import main
 from corpus.errors import InputError
 from corpus.ingest import content_hash, ingest_paths
@@ -86,10 +87,17 @@ def search_json(settings: Settings, args: list[str]) -> dict:
     return first
 
 
-def expected_rows(result: dict, fields: list[str]) -> list[dict]:
+NAME_OF = {c.label: name for name, c in ex.COLUMNS.items()}  # CSV/XLSX header (Chinese label) -> column name
+LABELS = [ex.COLUMNS[n].label for n in ex.DEFAULT_FIELDS]
+
+
+def expected_rows(result: dict, fields: list[str], settings: Settings | None = None) -> list[dict]:
     rows = []
+    docs = Store(settings.db_path, readonly=True).citation_fields(h["doc_id"] for h in result["hits"]) if settings else {}
     for h in result["hits"]:
         full = dict(h)
+        if settings:
+            full["citation"] = citation(docs[h["doc_id"]])
         full["snippet"] = ex.mark_spans(h["snippet"], [tuple(s) for s in h["snippet_spans"]])
         full["copy_urls"] = [c["url"] for c in h["copies"] if c.get("url")]
         rows.append({f: _canon(full[f]) for f in fields})
@@ -120,7 +128,7 @@ def from_cell(name: str, v):
 def read_rows(path, fmt: str, fields: list[str]) -> list[dict]:
     if fmt == "csv":
         with open(path, encoding="utf-8-sig", newline="") as f:
-            return [{k: from_cell(k, v) for k, v in row.items()} for row in csv.DictReader(f)]
+            return [{NAME_OF[k]: from_cell(NAME_OF[k], v) for k, v in row.items()} for row in csv.DictReader(f)]
     if fmt == "jsonl":
         with open(path, encoding="utf-8") as f:
             return [{k: _canon(v) for k, v in json.loads(line).items()} for line in f]
@@ -128,7 +136,8 @@ def read_rows(path, fmt: str, fields: list[str]) -> list[dict]:
         return [{k: _canon(v) for k, v in row.items()} for row in pq.read_table(path).to_pylist()]
     wb = openpyxl.load_workbook(path, read_only=True)
     rows = list(wb["results"].iter_rows(values_only=True))
-    return [{k: from_cell(k, v) for k, v in zip(rows[0], r, strict=True)} for r in rows[1:]]
+    names = [NAME_OF[h] for h in rows[0]]
+    return [{k: from_cell(k, v) for k, v in zip(names, r, strict=True)} for r in rows[1:]]
 
 
 QUERIES = [
@@ -146,13 +155,13 @@ def test_every_format_matches_search(corpus_settings, tmp_path, fmt, query, opts
     r = run(["export", *query, *opts, "-o", str(out), "-q"], corpus_settings)
     assert r.exit_code == 0, r.output
     rows = read_rows(out, fmt, ex.DEFAULT_FIELDS)
-    expected = expected_rows(expected_result, ex.DEFAULT_FIELDS)
+    expected = expected_rows(expected_result, ex.DEFAULT_FIELDS, corpus_settings)
     if query == ["发展"]:
         assert len(expected) > 10  # more than one page of `corpus search`
     assert len(rows) == expected_result["total"]
     if fmt == "xlsx":  # control characters become U+FFFD; over-long cells are cut: compare their start
         for row, exp in zip(rows, expected, strict=True):
-            for k in ("text", "snippet", "title", "unit"):
+            for k in ("text", "snippet", "title", "unit", "citation"):
                 if exp[k]:
                     exp[k] = exp[k].replace("\x07", "\ufffd")
                 if exp[k] and len(exp[k]) > ex.XLSX_CELL_LIMIT:
@@ -167,7 +176,8 @@ def test_pandas_reads_csv_and_parquet_with_types(corpus_settings, tmp_path):
         out = tmp_path / f"r.{fmt}"
         assert run(["export", "发展", "-o", str(out)], corpus_settings).exit_code == 0
         df = pd.read_csv(out) if fmt == "csv" else pd.read_parquet(out)
-        assert list(df.columns) == ex.DEFAULT_FIELDS
+        assert list(df.columns) == (LABELS if fmt == "csv" else ex.DEFAULT_FIELDS)
+        df = df.rename(columns=NAME_OF)
         assert df["rank"].tolist() == list(range(1, len(df) + 1))
         assert df["text"].str.contains("发展").all()
         assert df["snippet"].str.contains("【发展】").all()
@@ -180,7 +190,10 @@ def test_fields_pick_and_order_columns(corpus_settings, tmp_path):
     r = run(["export", "发展", "-o", str(out), "--fields", "year,title,snippet,kind"], corpus_settings)
     assert r.exit_code == 0, r.output
     header = out.read_text(encoding="utf-8-sig").splitlines()[0]
-    assert header == "year,title,snippet,kind"
+    assert header == "年份,标题,命中片段,段落类型"
+    r = run(["export", "发展", "-o", str(out), "--fields", "year,title,snippet,kind", "--english-headers"], corpus_settings)
+    assert r.exit_code == 0, r.output
+    assert out.read_text(encoding="utf-8-sig").splitlines()[0] == "year,title,snippet,kind"
     r = run(["export", "发展", "-o", str(out), "--fields", "title,nonsense"], corpus_settings)
     assert r.exit_code == 1 and "unknown field(s): nonsense" in r.output and "Traceback" not in r.output
 
@@ -193,7 +206,7 @@ def test_csv_has_bom_and_chinese_intact_unless_no_bom(corpus_settings, tmp_path)
     assert "【发展】".encode() in data
     run(["export", "发展", "-o", str(out), "--no-bom"], corpus_settings)
     assert not out.read_bytes().startswith(b"\xef\xbb\xbf")
-    assert out.read_text(encoding="utf-8").startswith("doc_id,")
+    assert out.read_text(encoding="utf-8").startswith("文稿编号,标题,")
 
 
 def test_hostile_cells_are_neutralised_in_csv_and_xlsx_only(corpus_settings, tmp_path):
@@ -203,7 +216,7 @@ def test_hostile_cells_are_neutralised_in_csv_and_xlsx_only(corpus_settings, tmp
         r = run(["export", *opts, "-o", str(out)], corpus_settings)
         assert r.exit_code == 0, r.output
     with open(paths["csv"], encoding="utf-8-sig", newline="") as f:
-        csv_cells = [c for row in csv.DictReader(f) for c in (row["unit"], row["text"])]
+        csv_cells = [c for row in csv.DictReader(f) for c in (row["单位"], row["段落全文"])]
     wb = openpyxl.load_workbook(paths["xlsx"])  # full mode: cell types are visible
     xlsx_cells = [c for row in wb["results"].iter_rows(min_row=2) for c in row[1:]]
     assert all(c.data_type != "f" for c in xlsx_cells)  # nothing is a formula
@@ -224,9 +237,9 @@ def test_xlsx_cuts_long_cells_says_where_and_first_sheet_is_provenance(corpus_se
     assert r.exit_code == 0, r.output
     assert "cut" in r.output
     wb = openpyxl.load_workbook(out, read_only=True)
-    assert wb.sheetnames == ["about", "results"]
+    assert wb.sheetnames == ["results", "about"]
     rows = list(wb["results"].iter_rows(values_only=True))
-    text_col = rows[0].index("text")
+    text_col = rows[0].index("段落全文")
     long_rows = [i for i, row in enumerate(rows) if row[text_col] and "长长长长" in row[text_col]]
     assert len(long_rows) == 1
     cell = rows[long_rows[0]][text_col]
@@ -242,7 +255,7 @@ def test_xlsx_cuts_long_cells_says_where_and_first_sheet_is_provenance(corpus_se
     csv_out = tmp_path / "h.csv"
     run(["export", "要素保障", "--title", HOSTILE_TITLE, "-o", str(csv_out)], corpus_settings)
     with open(csv_out, encoding="utf-8-sig", newline="") as f:
-        assert HOSTILE[-1] in [row["text"] for row in csv.DictReader(f)]
+        assert HOSTILE[-1] in [row["段落全文"] for row in csv.DictReader(f)]
 
 
 @pytest.mark.parametrize("fmt", ex.FORMATS)
@@ -264,9 +277,9 @@ def test_provenance_sidecar_and_in_file(corpus_settings, tmp_path, fmt):
         inside = json.loads(pq.read_metadata(out).metadata[ex.EXPORT_MARKER.encode()])
         assert inside["query"] == "要素保障" and inside["rows"] == meta["rows"]
     if fmt == "xlsx":
-        first = openpyxl.load_workbook(out, read_only=True).worksheets[0]
-        assert first.title == "about"
-        assert ("exported_at", meta["exported_at"]) in [tuple(r[:2]) for r in first.iter_rows(values_only=True)]
+        about = openpyxl.load_workbook(out, read_only=True).worksheets[1]
+        assert about.title == "about"
+        assert ("exported_at", meta["exported_at"]) in [tuple(r[:2]) for r in about.iter_rows(values_only=True)]
 
 
 def test_library_streams_to_a_binary_stream_for_the_web_ui(corpus_settings, tmp_path):
@@ -288,7 +301,7 @@ def test_empty_result_writes_header_only(corpus_settings, tmp_path):
     out = tmp_path / "none.csv"
     r = run(["export", "完全不存在的词语组合乙丙丁", "-o", str(out)], corpus_settings)
     assert r.exit_code == 0, r.output
-    assert out.read_text(encoding="utf-8-sig").splitlines() == [",".join(ex.DEFAULT_FIELDS)]
+    assert out.read_text(encoding="utf-8-sig").splitlines() == [",".join(LABELS)]
 
 
 def test_cli_errors_are_one_line(corpus_settings, tmp_path):

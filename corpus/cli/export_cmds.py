@@ -36,16 +36,25 @@ SCOPE_ALIASES = {"paragraph": "paragraph", "sentence": "sentence", "同段": "pa
 @click.option("--no-bom", is_flag=True,
               help="CSV without the UTF-8 byte-order mark (the BOM is there by default so Excel shows Chinese intact).")
 @click.option("--no-meta", is_flag=True, help="Do not write the FILE.meta.json provenance sidecar.")
+@click.option("--english-headers", is_flag=True,
+              help="CSV/XLSX header row with the stable English column names (default: Chinese labels; "
+                   "JSONL and Parquet always use the English names).")
+@click.option("--mkdir", "make_dirs", is_flag=True, help="Create FILE's directory if it does not exist (default: an error).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, summary only.")
 @handle_errors
 def export(query: tuple[str, ...], output: str | None, fmt: str | None, whole: bool, mode: str | None, scope: str,
            filters: dict[str, str], sort: str, no_fold: bool, fields: str | None, list_fields: bool, no_bom: bool,
-           no_meta: bool, quiet: bool) -> None:
+           no_meta: bool, english_headers: bool, make_dirs: bool, quiet: bool) -> None:
     """Export every paragraph matching QUERY (all pages, not one) to FILE, or the whole corpus (--all).
 
     Same query language, filters, scope and mode as `corpus search`. Every export records how it
     was made (query, filters, mode, model, index build time, corpus counts, version, time) in
-    FILE.meta.json, on the first sheet ("about") of an XLSX, and in a Parquet file's metadata.
+    FILE.meta.json, on the "about" sheet of an XLSX, and in a Parquet file's metadata.
+
+    CSV and XLSX have Chinese column headers (标题, 单位, 段落全文, 出处 ...; --english-headers for the
+    names JSONL and Parquet use). An XLSX opens on its results: frozen header row, column widths,
+    wrapped text; the provenance sheet ("about") comes after. Files get the permissions of any file
+    you create (your umask); a missing directory is an error unless --mkdir.
 
     Excel safety: CSV is UTF-8 with a BOM; in CSV and XLSX a text cell starting with = + - @ TAB CR
     or ' gets one leading apostrophe (remove it to get the exact text); XLSX cells are cut at
@@ -61,7 +70,7 @@ def export(query: tuple[str, ...], output: str | None, fmt: str | None, whole: b
     if list_fields:
         for name, col in ex.COLUMNS.items():
             mark = "*" if name in ex.DEFAULT_FIELDS else " "
-            click.echo(f"{mark} {name:<14} {col.type:<5} {col.help}")
+            click.echo(f"{mark} {name:<14} {col.label:<6}\t{col.type:<5} {col.help}")
         click.echo("(* = in the default set)")
         return
     if not output:
@@ -77,7 +86,7 @@ def export(query: tuple[str, ...], output: str | None, fmt: str | None, whole: b
             raise InputError("--all exports the whole corpus: give either QUERY or --all, not both")
         from ..export import export_corpus
 
-        summary = export_corpus(settings, out, fmt, progress=progress, write_meta=not no_meta,
+        summary = export_corpus(settings, out, fmt, progress=progress, write_meta=not no_meta, make_dirs=make_dirs,
                                 describe_indexes=ex.describe_indexes)
     else:
         if not query_text:
@@ -89,7 +98,8 @@ def export(query: tuple[str, ...], output: str | None, fmt: str | None, whole: b
         request = SearchRequest(query=query_text, mode=mode or default_mode(settings), scope=SCOPE_ALIASES[scope], filters=filters,
                                 fold=not no_fold, sort=sort)
         summary = ex.export_results(settings, request, out, fmt, fields=ex.parse_fields(fields), progress=progress,
-                                    bom=not no_bom, write_meta=not no_meta)
+                                    bom=not no_bom, write_meta=not no_meta, make_dirs=make_dirs,
+                                    headers="en" if english_headers else "zh")
     for line in summary.lines():
         click.echo(line, err=to_stdout)
 
