@@ -24,7 +24,7 @@ from .analysis import RUN, fold
 from .api import SearchRequest
 from .keyword import open_view
 from .search import matches
-from .terms import get_tokenizer
+from .terms import query_tokenizer
 
 SORTS = ("left", "right", "position")
 CACHE_SIZE = 32
@@ -226,7 +226,7 @@ def _kwic(settings, view, phrase, width, sort, limit, filters, fold_reposts, top
     paragraphs = sum(1 for n in counts if n)
 
     # collocates, from the index's folded text, in rank order
-    tokenizer = _Memo(get_tokenizer(settings))
+    tokenizer = _Memo(query_tokenizer(settings))
     left_c: Counter = Counter()
     right_c: Counter = Counter()
     sampled = 0

@@ -42,7 +42,7 @@ from .keyword import IndexView, open_view
 from .query import HELP, Query, parse, parse_year
 from .query import Term as QTerm
 from .snippets import find_spans, snippet
-from .terms import get_tokenizer
+from .terms import query_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -410,7 +410,7 @@ def _keyword_ranked(settings, q: Query, scope: str, store: Store, docs: dict[int
     """Set algebra over sorted row arrays (exact phrases from the character index, scattered words
     from the word postings), one vectorised BM25 pass over the matches, then a numpy sort."""
     view: IndexView = open_view(settings)
-    tokenizer = get_tokenizer(settings)
+    tokenizer = query_tokenizer(settings)
     exact_all: np.ndarray | None = None
     matched: np.ndarray | None = None
     words: list[str] = []
@@ -621,7 +621,7 @@ def _make_hits(settings, store: Store, docs, q: Query, cands: list[Cand], start_
             f"WHERE id IN ({','.join('?' * len(chunk))})", chunk,
         ):
             rows[r[0]] = r
-    tokenizer = get_tokenizer(settings) if any(not t.exact for t in q.positive_terms) else None
+    tokenizer = query_tokenizer(settings) if any(not t.exact for t in q.positive_terms) else None
     hits = []
     import json
 
