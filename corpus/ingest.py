@@ -266,7 +266,7 @@ def reclean(settings: Settings, *, progress: bool = False, store: Store | None =
                 if old is not None:
                     current = store.get_document(old["id"])
                     same_meta = all(current.get(k) == getattr(doc, k)
-                                   for k in ("title", "site", "url", "date", "unit", "doc_type", "meeting", "speaker")) \
+                                   for k in ("title", "site", "url", "date", "unit", "doc_type", "meeting", "speaker", "level")) \
                         and current["truncated"] == doc.truncated
                     if old["content_hash"] == h and same_meta:
                         s.unchanged += 1

@@ -33,6 +33,7 @@ class Document:
     truncated: bool = False
     claimed_length: int | None = None  # full length the site claims ("全文共5223字")
     speaker: str | None = None
+    level: str | None = None  # administrative level of the unit or meeting: 中央 省 市 区 县 乡镇
 
     @property
     def year(self) -> int | None:

@@ -29,7 +29,7 @@ from urllib.parse import quote
 from .errors import NotFound
 from .models import Document, Paragraph
 
-SCHEMA_VERSION = 2  # 2: raw_sources.raw_zlib (the collected bytes, zlib-compressed)
+SCHEMA_VERSION = 3  # 2: raw_sources.raw_zlib (the collected bytes, zlib-compressed); 3: documents.level
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS documents (
     title TEXT NOT NULL,
     site TEXT, url TEXT, file_path TEXT,
     date TEXT, year INTEGER,
-    unit TEXT, meeting TEXT, speaker TEXT, doc_type TEXT,
+    unit TEXT, meeting TEXT, speaker TEXT, doc_type TEXT, level TEXT,
     truncated INTEGER NOT NULL DEFAULT 0,
     claimed_length INTEGER,
     char_count INTEGER NOT NULL DEFAULT 0,
@@ -148,7 +148,7 @@ IN_CHUNK = 900  # values per `IN (...)` statement: under SQLite's historical lim
 _CLUSTERED = {"p": "paragraphs", "d": "documents"}  # what the near-duplicate kinds ('p', 'd') cluster
 
 DOC_COLUMNS = (
-    "id, raw_id, part_index, title, site, url, file_path, date, year, unit, meeting, speaker, doc_type, "
+    "id, raw_id, part_index, title, site, url, file_path, date, year, unit, meeting, speaker, doc_type, level, "
     "truncated, claimed_length, char_count, content_hash, cluster_id, rev, added_at, updated_at"
 )
 
@@ -168,12 +168,19 @@ class Store:
                 self._migrate(db)
         elif not self.path.exists():
             raise NotFound(f"no corpus at {self.path}: run `corpus ingest PATH` first")
+        # a read-only store of an older version is not migrated: columns it lacks read as NULL
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(documents)")}
+        self._doc_columns = ", ".join(c if c in have or not have else f"NULL AS {c}"
+                                      for c in (x.strip() for x in DOC_COLUMNS.split(",")))
 
     def _migrate(self, db: sqlite3.Connection) -> None:
         """Bring a store made by an older version up to SCHEMA_VERSION (an old store opens and works)."""
         columns = {r[1] for r in db.execute("PRAGMA table_info(raw_sources)")}
         if "raw_zlib" not in columns:  # version 1: no collected bytes (reclean uses the stored text)
             db.execute("ALTER TABLE raw_sources ADD COLUMN raw_zlib BLOB")
+        if "level" not in {r[1] for r in db.execute("PRAGMA table_info(documents)")}:
+            # version 2: no administrative level (`corpus reclean` fills it in)
+            db.execute("ALTER TABLE documents ADD COLUMN level TEXT")
         db.execute("UPDATE meta SET value=? WHERE key='schema_version' AND CAST(value AS INTEGER) < ?",
                    (str(SCHEMA_VERSION), SCHEMA_VERSION))
 
@@ -255,10 +262,11 @@ class Store:
         now = time.time()
         cur = self.db.execute(
             "INSERT INTO documents (raw_id, part_index, title, site, url, file_path, date, year, unit, meeting, speaker, "
-            "doc_type, truncated, claimed_length, char_count, content_hash, rev, added_at, updated_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?)",
+            "doc_type, level, truncated, claimed_length, char_count, content_hash, rev, added_at, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?)",
             (raw_id, part_index, doc.title, doc.site, doc.url, file_path, doc.date, doc.year, doc.unit, doc.meeting,
-             doc.speaker, doc.doc_type, int(doc.truncated), doc.claimed_length, _char_count(doc), content_hash, now, now),
+             doc.speaker, doc.doc_type, doc.level, int(doc.truncated), doc.claimed_length, _char_count(doc), content_hash,
+             now, now),
         )
         doc_id = cur.lastrowid
         self.db.execute("INSERT OR IGNORE INTO doc_sources VALUES (?,?)", (doc_id, raw_id))
@@ -269,8 +277,8 @@ class Store:
         """Re-cleaned content for an existing document: same id, new paragraphs, rev + 1."""
         self.db.execute(
             "UPDATE documents SET title=?, site=?, url=?, date=?, year=?, unit=?, meeting=?, speaker=?, doc_type=?, "
-            "truncated=?, claimed_length=?, char_count=?, content_hash=?, rev=rev+1, updated_at=? WHERE id=?",
-            (doc.title, doc.site, doc.url, doc.date, doc.year, doc.unit, doc.meeting, doc.speaker, doc.doc_type,
+            "level=?, truncated=?, claimed_length=?, char_count=?, content_hash=?, rev=rev+1, updated_at=? WHERE id=?",
+            (doc.title, doc.site, doc.url, doc.date, doc.year, doc.unit, doc.meeting, doc.speaker, doc.doc_type, doc.level,
              int(doc.truncated), doc.claimed_length, _char_count(doc), content_hash, time.time(), doc_id),
         )
         self.db.execute("DELETE FROM lsh WHERE kind='d' AND item_id=?", (doc_id,))
@@ -307,7 +315,7 @@ class Store:
         )
 
     def get_document(self, doc_id: int) -> dict:
-        row = self.db.execute(f"SELECT {DOC_COLUMNS} FROM documents WHERE id=?", (doc_id,)).fetchone()
+        row = self.db.execute(f"SELECT {self._doc_columns} FROM documents WHERE id=?", (doc_id,)).fetchone()
         if row is None:
             raise NotFound(f"no document with id {doc_id}")
         d = dict(row)
@@ -338,7 +346,7 @@ class Store:
         return _para(r)
 
     def iter_documents(self) -> Iterator[dict]:
-        for row in self.db.execute(f"SELECT {DOC_COLUMNS} FROM documents ORDER BY id").fetchall():
+        for row in self.db.execute(f"SELECT {self._doc_columns} FROM documents ORDER BY id").fetchall():
             d = dict(row)
             d["truncated"] = bool(d["truncated"])
             yield d

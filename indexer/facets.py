@@ -1,28 +1,11 @@
 """Facet values derived from document fields: the unit level (省/市/县/区/乡镇) of a speaker unit.
 
-Rules are data: `LEVEL_RULES` is checked in order, the first pattern found decides. Units are
-written as "xx区", "市发改委", "山东省商务厅", "xx县xx镇": the lowest administrative level named
-decides, and a department inherits the level of its government (市发改委 -> 市)."""
+The rules live with the cleaner (corpus/cleaning/rules.py, LEVEL_RULES), which stores each document's
+level (from its unit, else from its meeting's scope: 在全县…会上 -> 县); `unit_level` is the same
+function, for documents stored before the cleaner kept a level."""
 
 from __future__ import annotations
 
-import re
+from corpus.cleaning.metadata import unit_level
 
-LEVEL_RULES: list[tuple[str, re.Pattern]] = [
-    ("乡镇", re.compile(r"(?:[镇乡]|街道)(?:党委|政府|人大|办事处|$|[^村])")),
-    ("县", re.compile(r"县(?!城|域)|县级市|旗(?!帜|舰)")),
-    ("区", re.compile(r"(?<![社园景校片辖治])区(?!域|块|别)|开发区|高新区|新区")),
-    ("市", re.compile(r"市(?!场)|自治州|州(?:委|政府)|盟")),
-    ("省", re.compile(r"省|自治区|直辖市")),
-    ("中央", re.compile(r"^(?:中央|国务院|全国|中共中央|国家)")),
-]
-
-
-def unit_level(unit: str | None) -> str | None:
-    """'xx区' -> '区', '市发改委' -> '市', '山东省' -> '省'; None when no level is named."""
-    if not unit:
-        return None
-    for level, pattern in LEVEL_RULES:
-        if pattern.search(unit):
-            return level
-    return None
+__all__ = ["unit_level"]

@@ -165,7 +165,7 @@ def _doc_state(store: Store) -> tuple[dict[int, DocInfo], DocArrays]:
                 table[d["id"]] = DocInfo(
                     id=d["id"], title=d["title"] or "", ftitle=fold(d["title"] or ""), site=d["site"], url=d["url"],
                     date=d["date"], year=d["year"], unit=d["unit"], doc_type=d["doc_type"],
-                    truncated=d["truncated"], level=unit_level(d["unit"]),
+                    truncated=d["truncated"], level=d.get("level") or unit_level(d["unit"]),
                 )
             order = sorted({d.date or "" for d in table.values()}, key=_neg_date)
             ranks = {v: i for i, v in enumerate(order)}

@@ -100,6 +100,9 @@ def clean_text(text: str, *, meta: dict | None = None) -> CleanResult:
         pending: int | None = None
         truncated = False
         seg_date = None
+        seg_person: tuple[str, str | None] | None = None
+        seg_meeting: str | None = None
+        seen = 0
         for ln in seg.lines:
             if ln.kind == "omission":
                 pending = (pending or 0) + (ln.n or 0) if ln.n is not None else -1
@@ -115,6 +118,16 @@ def clean_text(text: str, *, meta: dict | None = None) -> CleanResult:
                 pending = None
                 continue
             if ln.kind != "text" or not ln.text:
+                continue
+            seen += 1
+            if seen <= 3 and not blocks and len(ln.text) <= R.BYLINE_MAX_LEN and seg_person is None \
+                    and (person := M.byline(ln.text)):
+                seg_person = person  # "县委书记　张三" under the title
+                ctx.drop(ln.text, "meta.speaker", ln.no)
+                continue
+            if seen <= 3 and not blocks and seg_meeting is None and (mm := R.SUBTITLE_MEETING.match(ln.text)):
+                seg_meeting = mm.group("meeting").strip()  # "——在全市…会议上的讲话"
+                ctx.drop(ln.text, "meta.subtitle", ln.no)
                 continue
             if seg_date is None and len(ln.text) <= 20:
                 m = R.DATE_PAREN_LINE.match(ln.text)
@@ -134,19 +147,26 @@ def clean_text(text: str, *, meta: dict | None = None) -> CleanResult:
             dtype = meta.get("doc_type") or M.doc_type_from_title(dtitle, at_end=True) or M.doc_type_from_title(title)
         else:
             dtype = meta.get("doc_type") or head_type
+        t_speaker, t_unit = M.person_from_title(dtitle)
+        b_speaker, b_unit = seg_person or (None, None)
+        unit = meta.get("unit") or seg.unit or t_unit or b_unit or M.unit_from_title(dtitle)
+        meeting = meta.get("meeting") or seg_meeting or ((head_meeting if compiled else ctx.meeting)
+                                                         or M.meeting_from_title(dtitle))
         doc = Document(
             title=dtitle or "",
             paragraphs=paragraphs,
             site=site,
             url=(seg.url or url) if (compiled or is_news_day) else url,
             date=(meta.get("date") and date) or seg_date or date,
-            unit=meta.get("unit") or seg.unit,
-            meeting=meta.get("meeting") or ((head_meeting if compiled else ctx.meeting)
-                                            or M.meeting_from_title(dtitle)),
+            unit=unit,
+            meeting=meeting,
             doc_type=dtype,
             truncated=truncated,
             claimed_length=ctx.claimed_length if truncated else None,
-            speaker=meta.get("speaker") or ctx.speaker,
+            speaker=meta.get("speaker") or (None if (compiled or is_news_day) else ctx.speaker) or t_speaker
+            or b_speaker or (ctx.speaker if compiled else None)
+            or (M.signature([p.text for p in paragraphs]) if not is_news_day else None),
+            level=meta.get("level") or M.unit_level(unit) or M.level_from_scope(meeting, dtitle),
         )
         docs.append(doc)
     if ctx.truncated and docs and not any(d.truncated for d in docs):

@@ -91,6 +91,13 @@ def header_lines(lines: list[Line], ctx: Ctx, title: str | None) -> list[Line]:
             ctx.speaker = ctx.speaker or re.sub(r"[\u3000 ]", "", t)
             ctx.drop(t, "meta.speaker", ln.no)
             continue
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if seen <= 4 and (name := M.bare_name(t)) and nxt is not None and nxt.kind == "text" \
+                and R.SALUTATION_START.match(nxt.text):
+            # a bare name between the header and "各位代表：" / "同志们：" is the speaker ("周恩来")
+            ctx.speaker = ctx.speaker or name
+            ctx.drop(t, "meta.speaker", ln.no)
+            continue
         if seen <= 2 and title and 4 <= len(t) < len(title) and title.endswith(t):
             ctx.drop(t, "title.repeat", ln.no)
             continue

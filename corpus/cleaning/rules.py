@@ -174,7 +174,7 @@ KNOWN_SPEAKERS = ["习近平", "李强", "李克强", "温家宝", "胡锦涛", 
                   "蔡奇", "丁薛祥", "李希", "韩正", "栗战书", "汪洋"]
 # "——2024年3月5日在第十四届全国人民代表大会第二次会议上" under a report's title
 SUBTITLE_DATE_MEETING = re.compile(
-    r"^[—\-]{1,2}\s*(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日\s*在(?P<meeting>.{4,60}?)(?:上|中)(?:的[\u4e00-\u9fff]{1,6})?$"
+    r"^(?:[—\-]{1,2}\s*)?(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日\s*在(?P<meeting>.{4,60}?)(?:上|中)(?:的[\u4e00-\u9fff]{1,6})?$"
 )
 # "国务院总理" then "李　强" on the next line
 ROLE_LINE = re.compile(
@@ -261,6 +261,9 @@ DOC_TYPE_RES = compile_table("cleaning DOC_TYPES", DOC_TYPES)
 MEETING_RES = [
     # 在全市重点项目建设推进会议上的讲话 -> 全市重点项目建设推进会议
     re.compile(r"在(?P<m>.{2,60}?(?:会议|会|论坛|峰会|典礼|仪式|大会|座谈|学习|活动|开幕式|闭幕式|集会|茶话会)).{0,4}?(?:上|中|时)的"),
+    # news of a speech: 习近平在中央经济工作会议上强调 / 李强在…开幕式上致辞 -> 中央经济工作会议
+    re.compile(r"在(?P<m>[^在，。：:“”\s]{2,60}?(?:会议|会|论坛|峰会|典礼|仪式|大会|座谈会|开幕式|闭幕式|茶话会))(?:上|中)"
+               r"(?:强调|指出|发表|讲话|致辞|表示|作|宣布|主持)"),
     # 在全市一季度重点项目建设现场推进会发言汇编
     re.compile(r"^在?(?P<m>.{2,60}?(?:会议|会|论坛|峰会|座谈会|大会))(?:上的)?(?:讲话|发言|致辞|交流发言|主持词)"),
 ]
@@ -320,6 +323,83 @@ LABEL_LINE = re.compile(
 LABEL_TITLE_MAX_LEN = 40
 # "续表" (the table goes on over the page): a layout line, never content.
 TABLE_CONTINUED = re.compile(r"^续\s*表\s*\d{0,2}$")
+
+# ---------------------------------------------------------------------------------------------
+# People and units: speaker (姓名+职务), speaker unit, administrative level. Used by metadata.py on
+# the title and the first lines of a document ("xx县委书记张三在全县…会议上的讲话", "县委书记　张三",
+# "——在全市…会议上的讲话", "（张三）").
+# ---------------------------------------------------------------------------------------------
+# the common single-character surnames (they cover the great majority of people) and compound ones
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+    "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴"
+    "霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑"
+    "景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+    "蔺栗习"
+)
+# words a name pattern would take for a person: "关于在全市…", "全市在…", "各位…"
+NOT_NAMES = frozenset(
+    "关于 全市 全县 全区 全省 全国 全镇 全乡 全面 全体 全党 各级 各位 各地 我们 我市 我县 我区 我省 我镇 党委 市委 县委 区委 "
+    "省委 政府 同志 今年 明年 去年 上午 下午 会议 大会 中共 中央 国家 高质量 高水平 新时代 新形势 新征程 常态化 "
+    "安全 文明 和谐 平安 金融 农村 城市 工业 商务 交通 教育 卫生 宣传 组织 统战 政法 纪检 监察 人大 政协 党建 "
+    "时代 明确 成功 连续 华夏".split()
+)
+COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
+                     "夏侯", "令狐", "万俟", "端木", "澹台", "呼延")
+# a person's name: surname + one or two characters (template placeholders "xxx"/"XXX"/"×××" count too)
+PERSON_NAME = (rf"(?:(?:{'|'.join(COMPOUND_SURNAMES)})[\u4e00-\u9fff]{{1,2}}|[{SURNAMES}][\u4e00-\u9fff]{{1,2}}"
+               r"|[xX×＊*]{2,3}|[\u4e00-\u9fff][xX×＊*]{1,2})")
+# offices, longest first (a title may stack them: "县委副书记、县长")
+ROLE_WORDS = (
+    "党组书记", "总书记", "副书记", "书记", "常务副省长", "副省长", "省长", "常务副市长", "副市长", "市长", "副县长",
+    "县长", "副区长", "区长", "副州长", "州长", "旗长", "副镇长", "镇长", "副乡长", "乡长", "秘书长", "常委",
+    "副主任", "主任", "副主席", "主席", "副局长", "局长", "副厅长", "厅长", "副部长", "部长", "副处长", "处长",
+    "副院长", "院长", "副校长", "校长", "董事长", "总经理", "副总理", "总理", "委员长", "组长", "社长", "行长",
+)
+ROLE = rf"(?:{'|'.join(ROLE_WORDS)})"
+ROLES = rf"{ROLE}(?:[、，,]?{ROLE}){{0,3}}"
+# a government or Party unit: a place (a name, or xx) with its level, then the body
+PLACE = (r"(?:(?:(?![在的和与上中及于全各我本该])[\u4e00-\u9fff]){1,8}?|[xX×＊*]{1,3})"
+         r"(?:省|自治区|市|自治州|州|盟|县|区|旗|镇|乡|街道)")
+BODY = (r"(?:委员会|委|人民政府|政府|人大常委会|人大|政协|纪委监委|纪委|组织部|宣传部|统战部|政法委|办公室|"
+        r"[\u4e00-\u9fff]{1,6}?(?:局|厅|委|办|署|中心))")
+UNIT = rf"(?:{PLACE}{BODY}?|(?:省|市|县|区|镇|乡){BODY})"
+# "xx县委书记张三在…", "县委副书记、县长 张三：", "市长李四同志在…"
+TITLE_ROLE_PERSON = re.compile(
+    rf"^(?P<unit>{UNIT})?(?P<role>{ROLES})[\s\u3000]*(?P<name>{PERSON_NAME})(?:同志)?(?=在|[：:]|[\s\u3000]|——|$)"
+)
+# "张三在…上的讲话", "张三同志在…", "张三：在…"; the speech words the title must carry for a bare name
+TITLE_PERSON = re.compile(rf"^(?P<name>{PERSON_NAME})(?:同志)?(?:在|[：:]\s*在?)")
+SPEECH_TITLE = re.compile(r"讲话|致辞|致词|发言|报告|演讲|贺词|主持词|强调|指出|寄语|讲课|宣讲|动员|总结|部署|"
+                          r"致电|致信|复信|回信|贺信|贺电|重要指示|批示|署名文章")
+# a byline alone under the title: "县委书记　张三", "（xx区区长　王五）", "张　三"
+BYLINE = re.compile(
+    rf"^[(（]?(?P<unit>{UNIT})?(?P<role>{ROLES})?[\s\u3000]*(?P<name>{PERSON_NAME})[)）]?$"
+)
+BYLINE_MAX_LEN = 30
+# the date under a signature: "2020年3月15日", "二〇二〇年三月十五日"
+SIGNATURE_DATE = re.compile(r"^(?:(?:19|20)\d{2}年\d{1,2}月\d{1,2}日|[〇一二三四五六七八九零]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日)$")
+# "——在全市…会议上的讲话" (a subtitle without a date)
+SUBTITLE_MEETING = re.compile(r"^[—\-]{1,2}\s*(?:[\u4e00-\u9fff]{2,4}\s*)?在(?P<meeting>.{3,60}?)(?:上|中)的[\u4e00-\u9fff]{1,6}$")
+# the unit named in the title when no person is: "xx县2023年政府工作报告", "中共xx市委关于…"
+TITLE_UNIT = re.compile(rf"^(?:中共)?(?P<unit>{PLACE}{BODY}?)(?=\d{{4}}年|关于|在|[\u4e00-\u9fff]{{2,}}(?:会议|大会|报告))")
+# the scope of a meeting names the level without the unit: "在全县…会上的讲话"
+SCOPE_LEVEL: list[tuple[str, str]] = [
+    (r"全省|省委|省政府", "省"), (r"全市|市委|市政府", "市"), (r"全县|县委|县政府", "县"),
+    (r"全区|区委|区政府", "区"), (r"全镇|全乡|全街道|镇党委|乡党委", "乡镇"), (r"全国|中央|国务院", "中央"),
+]
+SCOPE_LEVEL_RES = [(re.compile(p), lvl) for p, lvl in SCOPE_LEVEL]
+# the level of a unit: the lowest administrative level it names decides, a department inherits its
+# government's level (市发改委 -> 市). First match wins.
+LEVEL_RULES: list[tuple[str, re.Pattern]] = [
+    ("乡镇", re.compile(r"(?:[镇乡]|街道)(?:党委|政府|人大|办事处|$|[^村])")),
+    ("县", re.compile(r"县(?!城|域)|县级市|旗(?!帜|舰)")),
+    ("区", re.compile(r"(?<![社园景校片辖治])区(?!域|块|别)|开发区|高新区|新区")),
+    ("市", re.compile(r"市(?!场)|自治州|州(?:委|政府)|盟")),
+    ("省", re.compile(r"省|自治区|直辖市")),
+    ("中央", re.compile(r"^(?:中央|国务院|全国|中共中央|国家)")),
+]
 
 
 # Checked at import (corpus/rulecheck.py): what the tables above cannot say about themselves.
