@@ -143,3 +143,13 @@ def test_kwic_page_shows_collocation_statistics(client):
     exp = page.select_one("[data-collocations] .exports a")["href"]
     assert client.get(exp).status_code == 200
     assert client.get("/api/collocations", query_string={"q": "高质量发展"}).get_json()["occurrences"] > 0
+
+
+def test_search_results_and_api_index_lead_to_the_tools(client):
+    page = soup(client.get("/", query_string={"q": "高质量发展", "year": "2021..2024"}))
+    href = page.select_one("a.trend-link")["href"]
+    assert href.startswith("/trend?") and "year=2021..2024" in href
+    assert soup(client.get(href)).select_one("[data-first-year]").get_text() == "2021"
+    endpoints = client.get("/api/").get_json()["endpoints"]
+    for name in ("trend", "pattern", "collocations", "compare"):
+        assert client.get(endpoints[name]).status_code == 200, name

@@ -35,6 +35,10 @@ def index():
             "document": url_for("api.document", doc_id=1) + "?p=<paragraph id>&hl=<terms>",
             "paragraph": url_for("api.paragraph", paragraph_id=1),
             "kwic": url_for("api.kwic") + "?q=要素保障&sort=right&width=20",
+            "trend": url_for("tifa_api.trend_json") + "?q=高质量发展 新质生产力&type=工作报告",
+            "pattern": url_for("tifa_api.pattern_json") + "?q=以*为抓手&max_gap=8&sort=count",
+            "collocations": url_for("tifa_api.collocations_json") + "?q=新质生产力&window=5",
+            "compare": url_for("tifa_api.compare_json") + "?a=year:2024&b=year:2023&min_count=5",
             "similar": url_for("api.similar", paragraph_id=1) + "?k=10",
         }
     })
