@@ -176,9 +176,28 @@ def _cleanup(index_dir: Path, keep: set[str]) -> None:
 _worker: dict = {}
 
 
-def _init_worker(settings) -> None:
+def _die_with_parent(parent: int | None) -> None:
+    """In a tokeniser process: end when the parent does (a SIGKILLed `corpus index` must not
+    leave workers behind). Linux: the kernel sends SIGKILL when the parent goes (prctl
+    PR_SET_PDEATHSIG); the parent check closes the race of a parent that died before that."""
+    if parent is None:
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pool's own end-of-work handling still applies
+        return
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _init_worker(settings, parent: int | None = None) -> None:
     """Per tokeniser process (and before tokenising in-process): the tokenizer and an empty
     local vocabulary."""
+    _die_with_parent(parent)
     analysis.configure(settings)
     _worker.update(tokenizer=get_tokenizer(settings), vocab={}, words=[], reported=0)
 
@@ -231,7 +250,8 @@ def _tokenize(settings, texts: list[str], vocab: dict[str, int], progress: bool)
             method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
             get_tokenizer(settings)  # loaded once here: forked workers inherit it
             try:
-                pool = mp.get_context(method).Pool(workers, initializer=_init_worker, initargs=(settings,))
+                pool = mp.get_context(method).Pool(workers, initializer=_init_worker,
+                                                   initargs=(settings, os.getpid()))
             except OSError as e:  # e.g. no POSIX semaphores in a sandbox: tokenise here
                 log.warning("no tokeniser processes (%s): tokenising in one process", e)
         if pool is not None:

@@ -136,8 +136,15 @@ def _lex(text: str) -> list[tuple[str, str]]:
             j += 1
         word = text[i:j]
         i = j
-        if not neg and word in ("OR", "|"):
+        if not neg and word in ("OR", "|", "｜"):
             out.append(("or", word))
+            continue
+        if not neg and ("|" in word or "｜" in word) and not _FIELD_RE.match(word):  # 要素保障|营商环境
+            for k, part in enumerate(re.split("[|｜]", word)):
+                if k:
+                    out.append(("or", "|"))
+                if part:
+                    out.append(("word", part))
             continue
         m = _FIELD_RE.match(word)
         if m and not neg:

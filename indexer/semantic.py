@@ -60,6 +60,19 @@ def read_manifest(settings) -> dict | None:
         raise IndexMissing(f"embedding index manifest {p} unreadable ({e}): run `corpus index --rebuild-semantic`") from e
 
 
+def semantic_status(settings) -> dict:
+    """The embedding index for `corpus index --status`: its manifest, size on disk, and whether
+    it serves the configured model (`model_matches`). `exists` False: none built (or switched off)."""
+    if not getattr(settings, "semantic", True):
+        return {"exists": False, "enabled": False}
+    m = read_manifest(settings)
+    if not m:
+        return {"exists": False, "enabled": True}
+    vdir = Path(settings.vectors_dir)
+    size = sum(f.stat().st_size for f in vdir.rglob("*") if f.is_file())
+    return {**m, "exists": True, "enabled": True, "bytes": size, "model_matches": m.get("model") == settings.model}
+
+
 def semantic_available(settings) -> bool:
     """An embedding index exists and was built with the configured model."""
     m = read_manifest(settings)

@@ -117,3 +117,19 @@ def test_isolate_bidi_values():
     assert v == "\u2068a\u202ebc\u2069"
     m = isolate_bidi(Markup("<mark>a</mark>\u202e"))
     assert isinstance(m, Markup) and str(m) == "\u2068<mark>a</mark>\u202e\u2069"
+
+
+# --- a link to a paragraph that is not there ------------------------------------------------------
+
+def test_missing_paragraph_shows_the_document_with_a_notice(bidi_app):
+    from bs4 import BeautifulSoup
+
+    client, doc_id = bidi_app
+    r = client.get(f"/doc/{doc_id}", query_string={"p": 999_999_999})
+    assert r.status_code == 200
+    page = BeautifulSoup(r.get_data(as_text=True), "html.parser")
+    assert "999999999" in page.get_text() and "显示全文" in page.get_text()
+    assert "后面的字不能被翻转" in page.get_text()  # the document itself is there
+    api = client.get(f"/api/documents/{doc_id}", query_string={"p": 999_999_999}).get_json()
+    assert api["hit"] is None and any("999999999" in n for n in api["notices"])
+    assert client.get("/doc/999999999", query_string={"p": 1}).status_code == 404  # no such document: still 404

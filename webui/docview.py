@@ -3,7 +3,6 @@ where the source was cut or text omitted, its sources and its reposts. Built fro
 
 from __future__ import annotations
 
-from corpus.errors import NotFound
 from corpus.store import Store
 from indexer.snippets import find_spans
 
@@ -19,6 +18,7 @@ def document_view(store: Store, doc: dict, *, hit: int | None = None, terms: lis
     `hit` is the paragraph id a search result points at; `terms` the phrases to mark.
     """
     paragraphs = store.get_paragraphs(doc["id"])
+    requested = hit
     terms = [t for t in (terms or []) if t.strip()]
     paras = []
     outline = []
@@ -34,8 +34,9 @@ def document_view(store: Store, doc: dict, *, hit: int | None = None, terms: lis
         if p["kind"] == "heading":
             outline.append({"id": p["id"], "text": p["text"], "level": p["level"] or 1})
 
-    if hit is not None and not any(p["is_hit"] for p in paras):
-        raise NotFound(f"文稿 {doc['id']} 中没有编号为 {hit} 的段落")
+    missing_hit = hit is not None and not any(p["is_hit"] for p in paras)
+    if missing_hit:  # a stale or mistyped link: the document is still worth showing
+        hit = None
 
     reposts = []
     if doc.get("cluster_id") is not None:
@@ -43,6 +44,8 @@ def document_view(store: Store, doc: dict, *, hit: int | None = None, terms: lis
 
     char_count = doc.get("char_count") or sum(len(p["text"]) for p in paragraphs)
     notices = []
+    if missing_hit:
+        notices.append(f"链接指向的段落（编号 {requested}）不在这篇文稿中：可能已重新整理或删除，下面显示全文。")
     if doc.get("truncated"):
         if doc.get("claimed_length"):
             notices.append(

@@ -18,7 +18,7 @@ FILTER_OPTIONS = ("year", "site", "type", "unit", "title", "level")
 @click.option("--rebuild", is_flag=True, help="Rebuild the keyword index from scratch.")
 @click.option("--no-semantic", is_flag=True, help="Only the keyword index; skip the embedding index.")
 @click.option("--rebuild-semantic", is_flag=True, help="Re-embed every paragraph (new model or precision).")
-@click.option("--status", is_flag=True, help="Show the index manifest and exit.")
+@click.option("--status", is_flag=True, help="Show the keyword and embedding indexes' manifests and exit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @handle_errors
 def index_cmd(rebuild: bool, no_semantic: bool, rebuild_semantic: bool, status: bool, as_json: bool) -> None:
@@ -31,14 +31,33 @@ def index_cmd(rebuild: bool, no_semantic: bool, rebuild_semantic: bool, status: 
 
     settings = get_settings()
     if status:
+        from indexer.semantic import semantic_status
+
         info = index_status(settings)
+        sem = semantic_status(settings)
         if as_json:
-            echo_json(info)
-        elif not info.get("exists"):
+            echo_json({**info, "semantic": sem})
+            return
+        if not info.get("exists"):
             click.echo("no keyword index yet: run `corpus index`")
         else:
+            click.echo("keyword index:")
             for k in ("format", "analyzer", "dictionary", "documents", "paragraphs", "bytes", "stale"):
-                click.echo(f"{k}: {info.get(k)}")
+                click.echo(f"  {k}: {info.get(k)}")
+        if not sem["enabled"]:
+            click.echo("embedding index: switched off (settings.semantic / CORPUS_SEMANTIC)")
+        elif not sem["exists"]:
+            click.echo("embedding index: none yet (run `corpus index` to build it; keyword search works without)")
+        else:
+            click.echo("embedding index:")
+            for k in ("model", "variant", "dim", "documents", "paragraphs", "windows", "bytes", "built_at"):
+                click.echo(f"  {k}: {sem.get(k)}")
+            if not sem["model_matches"]:
+                click.echo(f"  note: built with {sem.get('model')}, configured {settings.model}: "
+                           "run `corpus index --rebuild-semantic`")
+            elif info.get("exists") and sem.get("documents") != info.get("documents"):
+                click.echo(f"  note: {sem.get('documents')} of {info.get('documents')} documents embedded: "
+                           "run `corpus index` to catch up")
         return
     report = update_indexes(settings, progress=show_progress() and not as_json, semantic=False if no_semantic else None,
                             rebuild=rebuild, rebuild_semantic=rebuild_semantic)
