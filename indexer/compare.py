@@ -272,7 +272,7 @@ def _compare(settings, a, b, min_count: int, min_docs: int, top: int, max_n: int
         return text_of[key]
 
     def acceptable(n: int, r: int, p: str) -> bool:
-        if len(p) < MIN_CHARS or _DIGIT.search(p):
+        if len(p) < MIN_CHARS or _DIGIT.search(p) or _date_fragment(rows, p):
             return False
         if n > 1:
             ids = _decode(levels, n, r, vocab)
@@ -398,6 +398,30 @@ def _used_in(rows, phrase: str, mask: np.ndarray) -> bool:
                                                              strict=True))
     pat = phrase_regex(folded)
     return any(pat.search(text, int(toff[r]), int(toff[r + 1]) - 1) for r in cand.tolist())
+
+
+DATE_HEADS = "日月年时"  # 3日称, 5月起: the analyzer cut the date's unit off its number
+NUMERALS = set("0123456789一二三四五六七八九十百〇零两")
+
+
+def _date_fragment(rows, phrase: str, sample: int = 30, share: float = 0.8) -> bool:
+    """Whether a word or phrase starting with a date unit mostly follows a number in the text
+    (the first `sample` occurrences): then it is the tail of a date, not a formulation."""
+    if phrase[0] not in DATE_HEADS:
+        return False
+    folded = fold(phrase)
+    text, toff = rows.text, rows.toff
+    seen = after_number = 0
+    for r in np.asarray(rows.view.chars.candidate_rows(folded), dtype=np.int64).tolist():
+        s, e = int(toff[r]), int(toff[r + 1]) - 1
+        i = text.find(folded, s, e)
+        while i >= 0 and seen < sample:
+            seen += 1
+            after_number += i > s and text[i - 1] in NUMERALS
+            i = text.find(folded, i + 1, e)
+        if seen >= sample:
+            break
+    return seen > 0 and after_number >= share * seen
 
 
 def _drop_subsumed(items: list[CompareItem], ratio: float = 0.8) -> list[CompareItem]:

@@ -42,7 +42,8 @@ RECORDS = [
     {"title": "2024年区政府工作报告", "date": "2024-03-01", "doc_type": "工作报告", "site": "丙网", "unit": "xx区人民政府",
      "text": f"要把{PLANTED}落到实处，发展新质生产力。\n以{PLANTED}为抓手，推动高质量发展。"},
     {"title": "2024年县委全会讲话", "date": "2024-05-01", "doc_type": "讲话", "site": "乙网", "unit": "xx县",
-     "text": f"探索{PLANTED}，发展新质生产力，以科技创新为抓手。\n一是抓项目二是优环境三是强保障。"},
+     "text": f"探索{PLANTED}，发展新质生产力，以科技创新为抓手。\n一是抓项目二是优环境三是强保障。\n"
+             "外交部3日称，5日称，8日称，将继续推进合作。"},
 ]
 
 
@@ -370,6 +371,7 @@ def test_compare_lists_a_phrase_planted_only_in_a(seeded):
             assert it.count_b == sum(p["text"].count(fold(it.phrase)) for p in b_paras), it.phrase
         assert it.count_a / r.words_a > it.count_b / max(r.words_b, 1)
     assert "高质量发展" not in new  # used since 2021
+    assert not any(p.startswith("日称") for p in new | over)  # the tail of 3日称, not a formulation
 
 
 def test_compare_against_the_rest_and_bad_input(seeded):

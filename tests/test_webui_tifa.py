@@ -153,3 +153,9 @@ def test_search_results_and_api_index_lead_to_the_tools(client):
     endpoints = client.get("/api/").get_json()["endpoints"]
     for name in ("trend", "pattern", "collocations", "compare"):
         assert client.get(endpoints[name]).status_code == 200, name
+
+
+def test_chart_escapes_the_phrase(client):
+    r = client.get("/trend.svg", query_string={"q": "高质量发展--><script>alert(1)</script>"})
+    assert r.status_code == 200 and "<script" not in r.get_data(as_text=True)
+    assert "script-src" not in r.headers["Content-Security-Policy"]  # falls back to default-src 'none'
