@@ -270,12 +270,12 @@ def _tokenize(settings, texts: list[str], vocab: dict[str, int], progress: bool)
     return np.concatenate(ids), np.concatenate(lens)
 
 
-def _progress(total: int, enabled: bool, label: str):
+def _progress(total: int, enabled: bool | str, label: str):
     if not enabled:
         return None
-    import click
+    from corpus.progress import progress_bar
 
-    bar = click.progressbar(length=total, label=label, file=None, show_pos=True)
+    bar = progress_bar(enabled, total, label, unit="paragraphs" if enabled == "lines" else "")
     bar.__enter__()
     return bar
 

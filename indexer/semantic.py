@@ -399,9 +399,13 @@ class _NoBar:
         pass
 
 
-def _progress(total: int, show: bool):
+def _progress(total: int, show: bool | str):
     if not show:
         return _NoBar()
+    if show == "lines":  # not a terminal: a line with count, rate and time left every few seconds
+        from corpus.progress import LineProgress
+
+        return LineProgress(total, "embedding", unit="windows")
     from tqdm import tqdm
 
     return tqdm(total=total, desc="embedding", unit="win", file=sys.stderr, dynamic_ncols=True,

@@ -60,9 +60,12 @@ def filter_options(keys: tuple[str, ...] | None = None):
     return decorate
 
 
-def show_progress() -> bool:
-    """Progress bars only on a terminal."""
-    return sys.stderr.isatty()
+def show_progress(wanted: bool = True) -> bool | str:
+    """A progress bar on a terminal; elsewhere (a log, CI, a pipe) "lines": a plain progress line
+    every few seconds (corpus.progress.LineProgress); False when not `wanted` (--quiet, --json)."""
+    if not wanted:
+        return False
+    return True if sys.stderr.isatty() else "lines"
 
 
 def echo_json(obj) -> None:

@@ -80,7 +80,7 @@ def export(query: tuple[str, ...], output: str | None, fmt: str | None, whole: b
     out = sys.stdout.buffer if to_stdout else Path(output)
     if to_stdout and fmt not in ("csv", "jsonl"):
         raise InputError("writing to stdout needs --format csv or --format jsonl")
-    progress = show_progress() and not quiet
+    progress = show_progress(not quiet)
     if whole:
         if query_text:
             raise InputError("--all exports the whole corpus: give either QUERY or --all, not both")

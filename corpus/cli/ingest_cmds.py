@@ -25,7 +25,7 @@ def ingest(paths: tuple[Path, ...], quiet: bool) -> None:
     from ..ingest import ingest_paths
 
     settings = get_settings()
-    summary = ingest_paths(settings, list(paths), progress=show_progress() and not quiet)
+    summary = ingest_paths(settings, list(paths), progress=show_progress(not quiet))
     for line in summary.lines():
         click.echo(line, err=line.startswith("failed"))
     if not quiet:

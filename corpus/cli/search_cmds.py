@@ -59,7 +59,7 @@ def index_cmd(rebuild: bool, no_semantic: bool, rebuild_semantic: bool, status: 
                 click.echo(f"  note: {sem.get('documents')} of {info.get('documents')} documents embedded: "
                            "run `corpus index` to catch up")
         return
-    report = update_indexes(settings, progress=show_progress() and not as_json, semantic=False if no_semantic else None,
+    report = update_indexes(settings, progress=show_progress(not as_json), semantic=False if no_semantic else None,
                             rebuild=rebuild, rebuild_semantic=rebuild_semantic)
     if as_json:
         echo_json(report.to_json())
