@@ -64,6 +64,10 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _DATE = re.compile(r"((?:19|20)\d\d)\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})")
 _DATE_LABEL = re.compile(r"(?:发布|发表|更新|成文|印发)?(?:时间|日期)\s*[:：]?\s*|发表于\s*|\d{4}年\d{1,2}月\d{1,2}日")
 _URL_DATE = re.compile(r"/((?:19|20)\d\d)[-/_]?(\d\d)[-/_]?(\d\d)(?:/|[^0-9])")
+_OUTLINE_HEAD = re.compile(r"^[（(]?[一二三四五六七八九十]+[、）)]|^第[一二三四五六七八九十\d]+[章节部分篇]")
+POST_MIN_WEIGHT = 60.0  # a post holds at least this much prose (weighted characters)...
+POST_MIN_SHARE = 0.6  # ...and posts of one kind hold at least this share of the run's prose
+POST_HEAD_BLOCKS = 3  # its title or date line is among its first blocks
 _AUTHOR = re.compile(r"(?:作者|文|撰稿|记者)\s*[:：/]\s*([\u4e00-\u9fff·A-Za-z]{2,12})")
 
 
@@ -342,6 +346,10 @@ def _best_container(blocks: list[_Block]) -> tuple[int, int]:
             if run > best[0]:
                 best = (run, start, last, el)
     _, start, end, parent = best
+    if parent is not None:
+        first_post = _first_post(blocks, start, end, parent)
+        if first_post is not None:
+            start, end, parent = first_post
     # Grow the run over neighbouring plain-text blocks of the same element (a document's heading
     # lines, "（...通过）", a signature and date), stopping at a link or a chrome line.
     inside = set(parent.iter()) if parent is not None else set()
@@ -359,6 +367,56 @@ def _best_container(blocks: list[_Block]) -> tuple[int, int]:
     while end + 1 < len(blocks) and plain(blocks[end + 1]):
         end += 1
     return start, end
+
+
+def _post_signature(el: etree._Element) -> tuple[str, str]:
+    return el.tag, " ".join(sorted((el.get("class") or "").split()))
+
+
+def _first_post(blocks: list[_Block], start: int, end: int, parent: etree._Element):
+    """A run made of several posts (a list page, a forum thread, a blog's front page): the first one.
+
+    Posts are sibling elements of one kind (same tag and class), each holding a fair share of the
+    prose and each opening with its own title line -- a linked title or a date line near its top
+    (what a section of one long speech, headed 一、/（一）, does not have). Returns (start, end,
+    element) of the first post, or None when the run is one item."""
+    for _ in range(50):  # a run that is one wrapper element: look inside it
+        children: dict[etree._Element, list[int]] = {}
+        for i in range(start, end + 1):
+            el = blocks[i].container
+            while el is not None and el.getparent() is not parent:
+                el = el.getparent()
+            if el is not None:
+                children.setdefault(el, []).append(i)
+        if len(children) != 1:
+            break
+        parent = next(iter(children))
+    if len(children) < 2:
+        return None
+    total = sum(max(0.0, blocks[i].weight) for i in range(start, end + 1)) or 1.0
+    share = {el: sum(max(0.0, blocks[i].weight) for i in idx) / total for el, idx in children.items()}
+    by_kind: dict[tuple[str, str], list[etree._Element]] = {}
+    for el in children:
+        if share[el] * total >= POST_MIN_WEIGHT:
+            by_kind.setdefault(_post_signature(el), []).append(el)
+    posts = max(by_kind.values(), key=lambda els: sum(share[e] for e in els), default=[])
+    if len(posts) < 2 or sum(share[e] for e in posts) < POST_MIN_SHARE:
+        return None
+
+    def opens_like_a_post(el: etree._Element) -> bool:
+        head = [blocks[i] for i in children[el][:POST_HEAD_BLOCKS]]
+        if any(_OUTLINE_HEAD.match(b.text) for b in head[:1]):
+            return False
+        linked_title = any(b.chars <= 60 and b.link >= 0.5 * b.chars for b in head)
+        dated = any(len(b.text) <= 60 and _DATE.search(b.text) for b in head)
+        return linked_title or dated
+
+    if not all(opens_like_a_post(el) for el in posts):
+        return None
+    first = min(posts, key=lambda el: children[el][0])
+    idx = children[first]
+    log.debug("a run of %d posts: the first is the main item", len(posts))
+    return idx[0], idx[-1], first
 
 
 def _content_lines(blocks: list[_Block], span: tuple[int, int], title: str | None) -> list[str]:

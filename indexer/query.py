@@ -28,7 +28,7 @@ def _strip_invisible(text: str) -> str:
 
     if not any(unicodedata.category(c) == "Cf" for c in text):
         return text
-    from corpus.cleaning.markup import strip_invisible
+    from corpus.textnorm import strip_invisible
 
     return strip_invisible(text)
 

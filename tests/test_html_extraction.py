@@ -250,3 +250,30 @@ def test_hosting_platform_note_ends_the_post():
               "storage services.</p>")
     text = extract_html(_article("", bottom)).text
     assert "网易号" not in text and "NetEase" not in text
+
+
+def _post(i: int, title: str, paras: list[str], date: str) -> str:
+    return (f"<div class='post'><h2><a href='/p/{i}'>{title}</a></h2><div class='meta'>发布时间：{date}</div>"
+            + "".join(f"<p>{p}</p>" for p in paras) + "</div>")
+
+
+_P = ["今年以来，全市上下坚持稳中求进工作总基调，推动高质量发展取得新成效，重点项目建设全面提速，投资保持较快增长。",
+      "要强化要素保障，土地、资金、用工等要素跟着项目走，确保项目早开工、早投产、早见效，以项目建设的新成效推动发展。",
+      "各级各部门要压实责任，细化措施，以钉钉子精神抓好各项任务落实，确保全年目标顺利完成，为全市发展作出新贡献。"]
+
+
+def test_page_listing_several_posts_gives_the_first_post_only():
+    html = ("<html><body><div class='nav'><a href='/'>首页</a></div><div id='list'>"
+            + _post(1, "在全市重点项目建设推进会议上的讲话", ["第一篇：" + _P[0]], "2024-03-01")
+            + _post(2, "在全县乡村振兴工作会议上的讲话", ["第二篇：" + _P[1], _P[2], _P[0]], "2024-02-20")
+            + _post(3, "在全区经济工作会议上的讲话", ["第三篇：" + _P[2], _P[0]], "2024-02-10") + "</div></body></html>")
+    text = extract_html(html).text
+    assert text == "第一篇：" + _P[0]  # the main item, although a later post is longer
+
+
+def test_one_speech_in_headed_sections_is_not_cut_to_its_first_section():
+    sec = lambda h, ps: f"<div class='section'><h2>{h}</h2>" + "".join(f"<p>{p}</p>" for p in ps) + "</div>"  # noqa: E731
+    html = ("<html><body><div class='article'>" + sec("一、充分肯定成绩", _P[:2]) + sec("二、明确目标任务", _P[1:])
+            + sec("三、强化工作保障", [_P[2], _P[0]]) + "</div></body></html>")
+    text = extract_html(html).text
+    assert text.count("。") == 6 and "三、强化工作保障" in text

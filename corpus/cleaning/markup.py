@@ -6,13 +6,9 @@ from __future__ import annotations
 import html
 import re
 
+from ..textnorm import strip_invisible
 from . import rules as R
 from .lines import Ctx, Line
-
-
-def strip_invisible(text: str) -> str:
-    """Text without invisible/formatting characters (rules.INVISIBLE); queries go through it too."""
-    return R.INVISIBLE.sub("", text) if R.INVISIBLE.search(text) else text
 
 
 def split_lines(text: str, ctx: Ctx) -> list[Line]:

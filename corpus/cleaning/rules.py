@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ..rulecheck import RuleError, check_named_rules, check_regex, compile_table
+from ..textnorm import INVISIBLE as _INVISIBLE
 
 CN_NUM = "一二三四五六七八九十百零〇两"
 
@@ -37,11 +38,8 @@ CLAIMED_LENGTH = re.compile(r"全文共\s*(\d+)\s*字")
 # ---------------------------------------------------------------------------------------------
 # Markup left in text
 # ---------------------------------------------------------------------------------------------
-# Invisible and formatting characters: zero-width space/non-joiner/joiner, word joiner, BOM/ZWNBSP,
-# soft hyphen, Mongolian vowel separator, bidi marks, embeddings, overrides and isolates. Inside a word
-# they break every match ("要\u200c素保障" is not found by 要素保障) and bidi controls can reorder what
-# a reader sees, so the cleaner removes them (the raw source keeps them).
-INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Invisible and formatting characters (corpus/textnorm.py): removed from text and titles.
+INVISIBLE = _INVISIBLE
 HTML_BREAK_TAG = re.compile(r"<\s*(?:br|/p|p|/div|div|/li|li|/h\d|h\d)(?:\s[^<>]*)?/?\s*>", re.I)
 HTML_INLINE_TAG = re.compile(r"</?\s*(?:strong|b|i|em|span|font|u|a|sup|sub|img|small|big)(?:\s[^<>]*)?/?\s*>", re.I)
 HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
