@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from ..dates import iso_date, normalise_date  # noqa: F401  (iso_date: the cleaner calls M.iso_date)
+from ..levels import unit_level  # noqa: F401  (re-exported: the cleaner's metadata functions)
 from . import rules as R
 
 # The one date normaliser (corpus.dates), under the names the cleaner's stages call it by.
@@ -108,16 +109,6 @@ def unit_from_title(title: str | None) -> str | None:
         return None
     m = R.TITLE_UNIT.match(title.strip())
     return m.group("unit") if m else None
-
-
-def unit_level(unit: str | None) -> str | None:
-    """'xx区' -> '区', '市发改委' -> '市', '山东省' -> '省'; None when no level is named."""
-    if not unit:
-        return None
-    for level, pattern in R.LEVEL_RULES:
-        if pattern.search(unit):
-            return level
-    return None
 
 
 def level_from_scope(*texts: str | None) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ..levels import LEVEL_RULES as _LEVEL_RULES
 from ..rulecheck import RuleError, check_named_rules, check_regex, compile_table
 from ..textnorm import INVISIBLE as _INVISIBLE
 
@@ -388,16 +389,8 @@ SCOPE_LEVEL: list[tuple[str, str]] = [
     (r"全区|区委|区政府", "区"), (r"全镇|全乡|全街道|镇党委|乡党委", "乡镇"), (r"全国|中央|国务院", "中央"),
 ]
 SCOPE_LEVEL_RES = [(re.compile(p), lvl) for p, lvl in SCOPE_LEVEL]
-# the level of a unit: the lowest administrative level it names decides, a department inherits its
-# government's level (市发改委 -> 市). First match wins.
-LEVEL_RULES: list[tuple[str, re.Pattern]] = [
-    ("乡镇", re.compile(r"(?:[镇乡]|街道)(?:党委|政府|人大|办事处|$|[^村])")),
-    ("县", re.compile(r"县(?!城|域)|县级市|旗(?!帜|舰)")),
-    ("区", re.compile(r"(?<![社园景校片辖治])区(?!域|块|别)|开发区|高新区|新区")),
-    ("市", re.compile(r"市(?!场)|自治州|州(?:委|政府)|盟")),
-    ("省", re.compile(r"省|自治区|直辖市")),
-    ("中央", re.compile(r"^(?:中央|国务院|全国|中共中央|国家)")),
-]
+# the level of a unit (rules in corpus/levels.py, which search loads without the cleaner)
+LEVEL_RULES = _LEVEL_RULES
 
 
 # Checked at import (corpus/rulecheck.py): what the tables above cannot say about themselves.
