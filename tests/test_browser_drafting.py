@@ -325,3 +325,25 @@ def test_results_docx_link_downloads_the_page_shown(server, browser, tmp_path): 
     for text in shown:
         assert any(p.endswith(text.strip()) for p in paras)
     context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_selected_passage_can_be_collected(server, browser, width):  # noqa: F811
+    context, page = new_page(browser, width, has_touch=width == "phone")
+    href = doc_href(page, server)
+    page.goto(server + href.split("?")[0])
+    para = page.locator(".para.body p", has_text="生命线").first
+    para.scroll_into_view_if_needed()
+    # select the paragraph's first 12 characters as a reader would (on a phone: no mouseup follows)
+    page.evaluate("""(el) => { const t = el.firstChild, r = document.createRange(); r.setStart(t, 0); r.setEnd(t, 12);
+                     const s = window.getSelection(); s.removeAllRanges(); s.addRange(r); }""", para.element_handle())
+    if width == "desktop":
+        page.dispatch_event("body", "mouseup")
+    button = page.locator("[data-selection-collect]")
+    button.wait_for(state="visible")
+    expected = para.inner_text()[:12].strip()
+    button.click()
+    page.wait_for_function("document.querySelector('[data-basket-count]').textContent === '1'")
+    item = page.evaluate("window.corpusCollection.load()[0]")
+    assert item["kind"] == "excerpt" and item["text"] == expected and item["cite"].startswith("《")
+    context.close()

@@ -206,6 +206,14 @@ def test_collection_docx_groups_by_category_with_notes_and_citations(client):
     assert "共 3 条" in texts
 
 
+def test_collection_docx_takes_a_big_collection(client):
+    items = [{"text": f"第{i}条。" + "要素保障" * 300, "cite": f"《文{i}》，出处不详", "note": "注" * 50} for i in range(1500)]
+    r = client.post("/collection/docx", json={"items": items, "categories": []})  # about 6 MB of JSON
+    assert r.status_code == 200
+    texts = docx_text(r.data)
+    assert texts.count("——《文1499》，出处不详") == 1 and "共 1500 条" in texts
+
+
 @pytest.mark.parametrize("payload", [None, [], {"items": "x"}, {"items": []}, {"items": [{"text": ""}]}])
 def test_collection_docx_bad_input_is_a_400(client, payload):
     if payload is None:

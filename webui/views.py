@@ -206,8 +206,10 @@ def collection():
 @bp.post("/collection/docx")
 def collection_docx():
     """The 素材篮 the page posts ({items, categories}) as a Word file grouped by category."""
+    from .word import MAX_POST_BYTES
     from .word import collection_docx as build
 
+    request.max_content_length = MAX_POST_BYTES  # a big 素材篮 is more than the app's 2 MB default
     payload = request.get_json(silent=True)
     if payload is None:
         raise QueryError("素材篮数据有误：应为 JSON。")

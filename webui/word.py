@@ -17,6 +17,7 @@ from corpus.wordfile import Passage, write_document, write_passages
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 KIND_LABELS = {"paragraph": "段落", "sentence": "句子", "excerpt": "摘录"}
 MAX_ITEMS = 5000
+MAX_POST_BYTES = 32 * 1024 * 1024  # the posted 素材篮: 5,000 long paragraphs with notes fit
 UNCATEGORISED = "未分类"
 
 

@@ -288,20 +288,30 @@
     var btn = document.querySelector('[data-selection-collect]');
     var body = speech.querySelector('.speech-body');
     if (!btn || !body) return;
-    var pending = null;
+    var pending = null, timer = null;
+    // show the button under a selection in the speech: after a mouse selection, and (phones,
+    // where selecting is a long press, not a mouseup) when the selection settles
+    function check(hideIfEmpty) {
+      var sel = window.getSelection();
+      var text = sel ? sel.toString().trim() : '';
+      if (!text || text.length < 2 || text.length > 5000 || !sel.rangeCount || !body.contains(sel.anchorNode)) {
+        if (hideIfEmpty) btn.hidden = true;
+        return;
+      }
+      var node = sel.anchorNode.nodeType === 1 ? sel.anchorNode : sel.anchorNode.parentElement;
+      pending = { text: text, el: node };
+      var r = sel.getRangeAt(0).getBoundingClientRect();
+      btn.style.top = (window.scrollY + r.bottom + 6) + 'px';
+      btn.style.left = Math.max(4, Math.min(window.scrollX + r.left, document.documentElement.clientWidth - 140)) + 'px';
+      btn.hidden = false;
+    }
     document.addEventListener('mouseup', function (ev) {
       if (ev.target === btn) return;
-      setTimeout(function () {
-        var sel = window.getSelection();
-        var text = sel ? sel.toString().trim() : '';
-        if (!text || text.length < 2 || text.length > 5000 || !body.contains(sel.anchorNode)) { btn.hidden = true; return; }
-        var node = sel.anchorNode.nodeType === 1 ? sel.anchorNode : sel.anchorNode.parentElement;
-        pending = { text: text, el: node };
-        var r = sel.getRangeAt(0).getBoundingClientRect();
-        btn.style.top = (window.scrollY + r.bottom + 6) + 'px';
-        btn.style.left = Math.max(4, Math.min(window.scrollX + r.left, document.documentElement.clientWidth - 140)) + 'px';
-        btn.hidden = false;
-      }, 0);
+      setTimeout(function () { check(true); }, 0);
+    });
+    document.addEventListener('selectionchange', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { check(false); }, 350);
     });
     btn.addEventListener('click', function () {
       if (pending) add(makeItem('excerpt', pending.text, pending.el));
