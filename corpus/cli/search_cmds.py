@@ -178,6 +178,14 @@ def kwic_cmd(phrase, width, sort, limit, filters, no_fold, as_json) -> None:
         click.echo("")
         click.echo("before: " + "  ".join(f"{w} ×{n}" for w, n in result.left_collocates))
         click.echo("after:  " + "  ".join(f"{w} ×{n}" for w, n in result.right_collocates))
+    from indexer.collocations import MAX_OCCURRENCES, collocations
+
+    if 0 < result.total <= MAX_OCCURRENCES:
+        colloc = collocations(settings, " ".join(phrase), filters=filters, fold_reposts=not no_fold,
+                              min_count=1 if result.total < 10 else 2, top=12)
+        if colloc.collocates:
+            click.echo(f"collocations (±{colloc.window} words, by logDice; `corpus collocations` for the table): "
+                       + "  ".join(f"{c.word} {c.logdice:.1f}" for c in colloc.collocates))
 
 
 commands = [index_cmd, search_cmd, kwic_cmd]
