@@ -196,7 +196,7 @@ def compare(settings, a: str | dict, b: str | dict | None = None, min_count: int
     """A against B (None, "" or "rest": the rest of the corpus). Results are kept for the same
     arguments while the index and the document table stay the same."""
     rows = corpus_rows(settings)
-    key = (str(settings.index_dir), rows.view.generation, id(rows.arrays), repr(a), repr(b), min_count, min_docs,
+    key = (str(settings.index_dir), rows.serial, repr(a), repr(b), min_count, min_docs,
            top, max_n, fold_reposts)
     with _results_lock:
         hit = _results.get(key)

@@ -17,6 +17,7 @@ here reads paragraph texts from SQLite except the few examples shown to a person
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ class CorpusRows:
     date_key: np.ndarray  # row -> rank of the document's date, oldest first; undated last
     length: np.ndarray  # row -> characters
     rep: np.ndarray  # row -> True if it stands for its repost cluster (earliest dated copy)
+    serial: int = 0  # a new number for every table built: what caches of derived results key on
 
     @property
     def n(self) -> int:
@@ -71,6 +73,7 @@ class CorpusRows:
 
 _cache: dict[str, tuple[tuple, CorpusRows]] = {}
 _cache_lock = threading.Lock()
+_serials = itertools.count(1)
 
 
 def _date_sort_key(date: str) -> str:
@@ -95,6 +98,7 @@ def corpus_rows(settings) -> CorpusRows:
         if hit is not None and hit[0] == sig:
             return hit[1]
         rows = _build_rows(view, docs, arrays)
+        rows.serial = next(_serials)
         _cache[key] = (sig, rows)
         return rows
 
