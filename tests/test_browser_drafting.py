@@ -70,6 +70,9 @@ def pages_to_check(page, server) -> dict[str, str]:  # noqa: F811
         "collection": "/collection",
         "similar": f"/similar/{pid}",
         "help": "/help",
+        "trend": "/trend?q=" + quote("要素保障"),
+        "pattern": "/pattern?q=" + quote("以*为抓手"),
+        "compare": "/compare",
         "not-found": "/doc/999999",
     }
 
