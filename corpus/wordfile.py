@@ -28,7 +28,7 @@ class Passage:
     text: str
     cite: str
     note: str = ""
-    label: str = ""  # e.g. 段落 / 句子 / 摘录, or a rank
+    number: str = ""  # what the passage is numbered with (a search hit's rank); default: its place in its group
 
 
 def _new_document(title: str):
@@ -62,11 +62,11 @@ def _small(paragraph, text: str, *, grey: bool = True, italic: bool = False, siz
     return run
 
 
-def _passage(doc, p: Passage, number: int | None) -> None:
+def _passage(doc, p: Passage, number: str) -> None:
     from docx.shared import Pt
 
     para = doc.add_paragraph()
-    if number is not None:
+    if number:
         para.add_run(f"{number}. ")
     para.add_run(xml_text(p.text).strip())
     para.paragraph_format.space_after = Pt(2)
@@ -81,7 +81,8 @@ def _passage(doc, p: Passage, number: int | None) -> None:
 
 def write_passages(stream: BinaryIO, title: str, groups: Iterable[tuple[str | None, list[Passage]]],
                    *, lead: Iterable[str] = ()) -> None:
-    """Passages under group headings (a None heading: no heading), numbered within each group."""
+    """Passages under group headings (a None heading: no heading), numbered within each group
+    (or by their own `number`)."""
     doc = _new_document(title)
     lines = [*lead, f"导出时间：{dt.datetime.now().strftime('%Y-%m-%d %H:%M')}"]
     for line in lines:
@@ -90,7 +91,7 @@ def write_passages(stream: BinaryIO, title: str, groups: Iterable[tuple[str | No
         if heading is not None:
             doc.add_paragraph(xml_text(heading), style="Heading 1")
         for i, p in enumerate(passages, 1):
-            _passage(doc, p, i)
+            _passage(doc, p, p.number or str(i))
     doc.save(stream)
 
 

@@ -134,6 +134,17 @@ def test_result_links_carry_the_search_back(client):
     assert parts.fragment == f"hit-{card.select_one('.rank').get_text()}"
 
 
+def test_going_on_to_a_repost_keeps_the_way_back(client, store):
+    doc = doc_by_title(store, ORIGINAL)
+    back = "q=%E8%A6%81%E7%B4%A0%E4%BF%9D%E9%9A%9C&page=2#hit-12"
+    page = soup(client.get(f"/doc/{doc['id']}", query_string={"back": back}))
+    links = page.select("[data-reposts] a")
+    assert links
+    for a in links:
+        assert parse_qs(urlsplit(a["href"]).query)["back"] == [back]
+        assert soup(client.get(a["href"])).select_one("a[data-back]")["href"] == "/search?" + back
+
+
 @pytest.mark.parametrize("back", ["//evil.example/x", "javascript:alert(1)", "q=x&next=https://evil.example",
                                   "q=%22%3E%3Cscript%3E#hit-1%22onmouseover=x"])
 def test_back_link_keeps_only_search_arguments(client, store, back):
@@ -178,6 +189,8 @@ def test_search_docx_holds_the_page_shown(client, store):
         i = next(i for i, t in enumerate(texts) if t.endswith(h["text"].strip()))
         assert texts[i + 1] == "——" + citation(fields[h["doc_id"]])
     assert sum(t.startswith("——") for t in texts) == len(shown)  # the page shown, not the whole result set
+    assert [t.split(". ")[0] for t in texts if t.endswith(tuple(h["text"].strip() for h in shown))] == [
+        str(h["rank"]) for h in shown]  # numbered by rank: page 2 starts at 11
     assert client.get("/search/docx").status_code == 400
 
 

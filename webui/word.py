@@ -15,7 +15,6 @@ from corpus.errors import QueryError
 from corpus.wordfile import Passage, write_document, write_passages
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-KIND_LABELS = {"paragraph": "段落", "sentence": "句子", "excerpt": "摘录"}
 MAX_ITEMS = 5000
 MAX_POST_BYTES = 32 * 1024 * 1024  # the posted 素材篮: 5,000 long paragraphs with notes fit
 UNCATEGORISED = "未分类"
@@ -55,8 +54,7 @@ def collection_groups(payload) -> tuple[list[tuple[str | None, list[Passage]]], 
         cite = _text(it.get("cite"), 2000).strip() or citation({k: _text(it.get(k), 2000) for k in
                                                                ("title", "unit", "speaker", "meeting", "date", "site", "url")})
         cat = it.get("category") if it.get("category") in names else None
-        groups[cat].append(Passage(text=_text(it.get("text")), cite=cite, note=_text(it.get("note"), 20_000),
-                                   label=KIND_LABELS.get(it.get("kind"), "")))
+        groups[cat].append(Passage(text=_text(it.get("text")), cite=cite, note=_text(it.get("note"), 20_000)))
         count += 1
     out = [(names[cid], ps) for cid, ps in groups.items() if cid is not None and ps]
     if groups[None]:
@@ -74,7 +72,7 @@ def collection_docx(payload) -> Response:
 
 def results_docx(req, result, cites: dict[int, str], labels: dict) -> Response:
     """The hits on the page the user sees, each with its citation, under a line saying which search."""
-    passages = [Passage(text=h.text, cite=cites.get(h.doc_id) or citation(h), label=str(h.rank)) for h in result.hits]
+    passages = [Passage(text=h.text, cite=cites.get(h.doc_id) or citation(h), number=str(h.rank)) for h in result.hits]
     how = f"方式：{labels['mode']}；范围：{labels['scope']}"
     if req.filters:
         how += "；筛选：" + "，".join(f"{k}={v}" for k, v in req.filters.items())
