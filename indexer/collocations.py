@@ -18,8 +18,8 @@ Statistics (both computed in `scores()`, which the tests check against a referen
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
-from collections import Counter
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -33,13 +33,13 @@ from .subcorpus import (
     normalise_filters,
     occurrences,
     row_mask,
-    token_offsets,
+    token_spans,
     tokens,
 )
 
 SORTS = ("logdice", "ll", "count")
 MAX_WINDOW = 10
-MAX_OCCURRENCES = 60_000  # each occurrence re-reads its paragraph's words: past this, ask for a filter
+MAX_OCCURRENCES = 500_000  # a bound on the work one request may ask for: past this, ask for a filter
 
 
 @dataclass
@@ -116,51 +116,32 @@ def collocations(settings, phrase: str, window: int = 5, filters: dict | None = 
     if len(hit_rows) > MAX_OCCURRENCES:
         raise QueryError(f"“{phrase}” occurs {len(hit_rows)} times, too often for collocations (at most "
                          f"{MAX_OCCURRENCES}): narrow it with a filter (year, type, site) or a longer phrase")
-    needle_len = _match_lengths(rows, phrase, hit_rows, starts)
-    text, toff = rows.text, rows.toff
-    left_c: Counter = Counter()
-    right_c: Counter = Counter()
-    window_words = 0
-    cache_row = -1
-    ids: list[int] = []
-    offs: list[int] = []
-    ends: list[int] = []
-    for r, s, ln in zip(hit_rows.tolist(), starts.tolist(), needle_len, strict=True):
-        if r != cache_row:
-            cache_row = r
-            ids = np.asarray(tok[int(tokoff[r]):int(tokoff[r + 1])]).tolist()
-            offs = token_offsets(text, int(toff[r]), [words[i] for i in ids])
-            ends = [o + len(words[i]) for o, i in zip(offs, ids, strict=True)]
-        e = s + ln
-        # the words overlapping [s, e): first with end > s, last with start < e
-        lo = bisect_right(ends, s)
-        hi = lo
-        while hi < len(offs) and offs[hi] < e:
-            hi += 1
-        lw = ids[max(0, lo - window):lo]
-        rw = ids[hi:hi + window]
-        left_c.update(lw)
-        right_c.update(rw)
-        window_words += len(lw) + len(rw)
+    needle_len = np.asarray(_match_lengths(rows, phrase, hit_rows, starts), dtype=np.int64)
+    tstart, tlen = token_spans(settings, rows)
+    tend = tstart + tlen
+    # the words overlapping a match [s, e): from the first ending after s to the last starting before e
+    lo = np.searchsorted(tend, starts, side="right")
+    hi = np.searchsorted(tstart, starts + needle_len, side="left")
+    first, last = np.asarray(tokoff[hit_rows]), np.asarray(tokoff[hit_rows + 1])  # the paragraph's words
+    lo, hi = np.clip(lo, first, last), np.clip(hi, first, last)
+    left_ids = _ranges(tok, np.maximum(first, lo - window), lo)
+    right_ids = _ranges(tok, hi, np.minimum(last, hi + window))
+    window_words = len(left_ids) + len(right_ids)
+    left_n = np.bincount(left_ids, minlength=len(words))
+    right_n = np.bincount(right_ids, minlength=len(words))
     f_x = len(hit_rows)
-    sel = np.flatnonzero(mask)
-    corpus_words = int((tokoff[sel + 1] - tokoff[sel]).sum()) if len(sel) else 0
-    total = left_c + right_c
-    cands = [w for w, n in total.items() if n >= min_count]
+    freq = _frequencies(rows, tok, tokoff, mask, (repr(sorted(f.items())), fold_reposts), len(words))
+    corpus_words = int(freq.sum())
+    total_n = left_n + right_n
+    cands = np.flatnonzero(total_n >= min_count).tolist()
     node = fold(phrase)
     out = []
-    full = mask.all()
     for w in cands:
         if words[w] == node:  # the phrase itself, when a window reaches its next occurrence
             continue
-        prow, ptf = rows.view.word_postings(words[w])
-        if full:
-            f_y = int(np.asarray(ptf).sum())
-        else:
-            pr = np.asarray(prow, dtype=np.int64)
-            f_y = int(np.asarray(ptf)[mask[pr]].sum()) if len(pr) else 0
-        ld, ll = scores(total[w], f_x, f_y, window_words, corpus_words)
-        out.append(Collocate(word=words[w], count=total[w], left=left_c[w], right=right_c[w], frequency=f_y,
+        n_xy, f_y = int(total_n[w]), int(freq[w])
+        ld, ll = scores(n_xy, f_x, f_y, window_words, corpus_words)
+        out.append(Collocate(word=words[w], count=n_xy, left=int(left_n[w]), right=int(right_n[w]), frequency=f_y,
                              logdice=round(ld, 3), ll=round(ll, 2)))
     keyf = {"logdice": lambda c: (-c.logdice, -c.ll, c.word), "ll": lambda c: (-c.ll, -c.logdice, c.word),
             "count": lambda c: (-c.count, -c.logdice, c.word)}[sort]
@@ -172,11 +153,48 @@ def collocations(settings, phrase: str, window: int = 5, filters: dict | None = 
                              collocates=out[:top] if top else out, left=left, right=right)
 
 
+_freq_cache: OrderedDict = OrderedDict()  # (per-row table, filters, fold) -> word frequencies
+_freq_lock = threading.Lock()
+
+
+def _frequencies(rows, tok, tokoff, mask: np.ndarray, key: tuple, vocab: int) -> np.ndarray:
+    """How often each word occurs in the sub-corpus (kept for the last few sub-corpora)."""
+    k = (rows.serial, *key)
+    with _freq_lock:
+        hit = _freq_cache.get(k)
+        if hit is not None:
+            _freq_cache.move_to_end(k)
+            return hit
+    sel = np.flatnonzero(mask)
+    ids = _ranges(tok, np.asarray(tokoff[sel]), np.asarray(tokoff[sel + 1]))
+    freq = np.bincount(ids, minlength=vocab)
+    with _freq_lock:
+        _freq_cache[k] = freq
+        while len(_freq_cache) > 8:
+            _freq_cache.popitem(last=False)
+    return freq
+
+
+def _ranges(tok, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The word ids of tok[starts[i]:stops[i]] for every i, concatenated."""
+    lens = np.maximum(stops - starts, 0)
+    total = int(lens.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(lens)
+    idx = np.arange(total, dtype=np.int64) - np.repeat(ends - lens - starts, lens)
+    return np.asarray(tok[idx], dtype=np.int64)
+
+
 def _match_lengths(rows, phrase: str, hit_rows: np.ndarray, starts: np.ndarray) -> list[int]:
     """Length of each match (a punctuated phrase can match with other punctuation in between)."""
+    from .analysis import RUN
     from .subcorpus import phrase_regex
 
-    pat = phrase_regex(fold(phrase))
+    folded = fold(phrase)
+    if RUN.fullmatch(folded):  # a plain phrase: every match is the phrase itself
+        return [len(folded)] * len(starts)
+    pat = phrase_regex(folded)
     text = rows.text
     out = []
     for s in starts.tolist():

@@ -313,6 +313,49 @@ def tokens(settings, rows: CorpusRows) -> tuple[np.ndarray, np.ndarray, list[str
     return value
 
 
+_span_cache: dict[str, tuple] = {}
+
+
+def token_spans(settings, rows: CorpusRows) -> tuple[np.ndarray, np.ndarray]:
+    """Where every word of the index starts in the index text, and its length, in one vectorised
+    pass (cached per generation): the analyzer's words tile the text in order and only the
+    dropped ones (spaces, punctuation) hold no word character, so the k-th word character of
+    the text lies in the word whose running count of word characters reaches k."""
+    gen = rows.view.generation
+    key = str(settings.index_dir)
+    hit = _span_cache.get(key)
+    if hit is not None and hit[0] == gen:
+        return hit[1]
+    tok, _tokoff, words = tokens(settings, rows)
+    is_word = np.zeros(0x110000, dtype=bool)
+    is_word[np.fromiter(rows.view.chars.rank, dtype=np.int64)] = True
+    wlen = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+    if len(words):  # word characters in each word: one pass over all words joined
+        wcodes = np.frombuffer("".join(words).encode("utf-32-le"), dtype=np.uint32)
+        flags = is_word[wcodes].astype(np.int64)
+        begin = np.cumsum(wlen) - wlen
+        wwc = np.add.reduceat(flags, np.minimum(begin, max(len(flags) - 1, 0))) * (wlen > 0)
+        opens = flags[np.minimum(begin, max(len(flags) - 1, 0))].astype(bool)
+    else:
+        wwc = np.zeros(0, dtype=np.int64)
+        opens = np.zeros(0, dtype=bool)
+    lead = np.zeros(len(words), dtype=np.int64)  # where the first word character is (0 for nearly all)
+    for i in np.flatnonzero(~opens & (wwc > 0)).tolist():
+        m = RUN.search(words[i])
+        lead[i] = m.start() if m else 0
+    codes = np.frombuffer(rows.text.encode("utf-32-le"), dtype=np.uint32)
+    wpos = np.flatnonzero(is_word[codes])
+    del codes
+    t = np.asarray(tok, dtype=np.int64)
+    first = np.cumsum(wwc[t]) - wwc[t]  # index of each word's first word character
+    if len(first) and (first[-1] >= len(wpos)):  # pragma: no cover - the text and words disagree
+        raise IndexMissing("the keyword index is inconsistent: run `corpus index --rebuild`")
+    starts = wpos[first] - lead[t] if len(t) else np.zeros(0, dtype=np.int64)
+    value = (starts, wlen[t])
+    _span_cache[key] = (gen, value)
+    return value
+
+
 def gather_tokens(tok: np.ndarray, tokoff: np.ndarray, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The words of the rows `sel` (sorted row numbers) concatenated -> (ids, row number of each)."""
     sel = np.asarray(sel, dtype=np.int64)

@@ -466,3 +466,19 @@ def test_collocations_of_a_too_frequent_phrase_ask_for_a_filter(tiny, monkeypatc
     with pytest.raises(QueryError, match="filter"):
         mod.collocations(tiny, "高质量发展")
     assert mod.collocations(tiny, "高质量发展", filters={"year": "2020"}).occurrences == 2
+
+
+def test_word_offsets_in_one_pass_equal_a_walk_through_each_paragraph(seeded):
+    import numpy as np
+
+    from indexer.subcorpus import corpus_rows, token_offsets, token_spans, tokens
+
+    rows = corpus_rows(seeded)
+    tok, tokoff, words = tokens(seeded, rows)
+    starts, lens = token_spans(seeded, rows)
+    for r in range(rows.n):
+        a, b = int(tokoff[r]), int(tokoff[r + 1])
+        ids = np.asarray(tok[a:b]).tolist()
+        assert starts[a:b].tolist() == token_offsets(rows.text, int(rows.toff[r]), [words[i] for i in ids]), r
+        assert all(rows.text[s:s + n] == words[i] for s, n, i in zip(starts[a:b].tolist(), lens[a:b].tolist(), ids,
+                                                                       strict=True))
