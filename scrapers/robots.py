@@ -19,6 +19,40 @@ log = logging.getLogger(__name__)
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: parse at least 500 KiB; we read no more
 
 
+def crawl_delay(text: str, user_agent: str) -> float | None:
+    """The Crawl-delay (seconds, fractions allowed) of the group that applies to user_agent: the
+    first group naming a token of it, else the `*` group."""
+    token = user_agent.split("/")[0].lower()
+    agents: list[str] = []
+    in_rules = False
+    found: dict[str, float] = {}
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if ":" not in line:
+            continue
+        key, value = (x.strip() for x in line.split(":", 1))
+        key = key.lower()
+        if key == "user-agent":
+            if in_rules:
+                agents, in_rules = [], False
+            agents.append(value.lower())
+        elif key == "crawl-delay":
+            in_rules = True
+            try:
+                d = float(value)
+            except ValueError:
+                continue
+            if d >= 0:
+                for a in agents:
+                    found.setdefault(a, d)
+        elif key in ("allow", "disallow"):
+            in_rules = True
+    for a, d in found.items():
+        if a != "*" and a in token:
+            return d
+    return found.get("*")
+
+
 class RobotsCache:
     """Answers `allowed(url)` for the fetcher's User-Agent, one robots.txt per scheme://host."""
 
@@ -41,6 +75,8 @@ class RobotsCache:
             rp.parse(res.body.decode("utf-8", errors="replace").splitlines())
             rules = rp
             delay = rp.crawl_delay(self.fetcher.policy.user_agent)
+            if delay is None:  # urllib.robotparser reads only whole seconds: "Crawl-delay: 2.5" too
+                delay = crawl_delay(res.body.decode("utf-8", errors="replace"), self.fetcher.policy.user_agent)
             if delay:
                 capped = min(float(delay), self.fetcher.policy.max_crawl_delay)
                 if capped < float(delay):

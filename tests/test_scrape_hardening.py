@@ -124,3 +124,15 @@ def test_crawl_delay_holds_across_runs(site, tmp_path):
     assert min(gaps) >= 1.0 - 0.05, gaps  # the second run's robots.txt waited for the first run's page
     hosts = Store(data / "corpus.sqlite3").scrape_hosts()
     assert hosts[f"127.0.0.1:{site.port}"][1] == 1.0
+
+
+def test_fractional_crawl_delay_is_honoured(site):
+    from scrapers.robots import RobotsCache, crawl_delay
+
+    site.add("/robots.txt", "User-agent: *\nDisallow: /private/\nCrawl-delay: 2.5\n", content_type="text/plain")
+    f = Fetcher(FAST)
+    assert RobotsCache(f).allowed(site.url("/a.html"))
+    assert f.throttle.delay_for(f"127.0.0.1:{site.port}") == 2.5  # urllib.robotparser alone ignores "2.5"
+    groups = "User-agent: otherbot\nCrawl-delay: 9\n\nUser-agent: corpus-scraper\nCrawl-delay: 0.5\n\nUser-agent: *\nCrawl-delay: 3\n"
+    assert crawl_delay(groups, "corpus-scraper/0.1 (+polite)") == 0.5
+    assert crawl_delay(groups, "somebot/1.0") == 3.0
