@@ -108,7 +108,7 @@ def test_search_read_collect_and_reload(server, browser):
     body_hit.hover()
     text = body_hit.locator("p").inner_text()
     body_hit.locator('button[data-collect="paragraph"]').click()
-    page.wait_for_function("document.querySelector('[data-basket-count]').textContent === '1'")
+    page.locator("[data-basket-count]", has_text="1").wait_for()  # (wait_for_function: blocked by the page's CSP)
 
     # the collection survives a reload (and a new page): it is in localStorage
     page.goto(server + "/collection")
@@ -132,7 +132,7 @@ def test_collection_reorder_and_remove(server, browser):
     buttons = page.locator('article.hit button[data-collect="paragraph"]')
     buttons.nth(0).click()
     buttons.nth(1).click()
-    page.wait_for_function("document.querySelector('[data-basket-count]').textContent === '2'")
+    page.locator("[data-basket-count]", has_text="2").wait_for()
     page.goto(server + "/collection")
     texts = page.locator("[data-collection-list] .item-text").all_inner_texts()
     page.locator("[data-collection-list] li").nth(1).locator('button[data-move="up"]').click()

@@ -42,6 +42,21 @@ def new_page(browser, width: str, **kw):
     return context, page
 
 
+def wait_js(page, expression: str, timeout: float = 10.0):
+    """Poll `expression` (may be a promise) until it is truthy. Not page.wait_for_function: it
+    evaluates its string inside the page, which the app's Content-Security-Policy forbids."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(50)
+
+
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -194,7 +209,7 @@ def test_copy_with_citation_puts_text_and_citation_on_the_clipboard(server, brow
     page.goto(server + "/kwic?q=" + quote("要素保障"))
     row = page.locator("table.kwic tr", has_text="生命线").first
     row.locator("button[data-copy]").click()
-    page.wait_for_function("navigator.clipboard.readText().then(t => t.includes('生命线'))")
+    wait_js(page, "navigator.clipboard.readText().then(t => t.includes('生命线'))")
     copied = page.evaluate("navigator.clipboard.readText()")
     sentence, cite = copied.split("\n——")
     assert "要素保障是项目建设的生命线" in sentence and sentence.endswith("。")
@@ -207,7 +222,7 @@ def test_kwic_rows_are_collectable(server, browser):  # noqa: F811
     page.goto(server + "/kwic?q=" + quote("要素保障"))
     row = page.locator("table.kwic tr", has_text="生命线").first
     row.locator('button[data-collect="sentence"]').click()
-    page.wait_for_function("document.querySelector('[data-basket-count]').textContent === '1'")
+    wait_js(page, "document.querySelector('[data-basket-count]').textContent === '1'")
     item = page.evaluate("window.corpusCollection.load()[0]")
     assert item["kind"] == "sentence" and "要素保障是项目建设的生命线" in item["text"]
     assert item["cite"] == row.get_attribute("data-cite") and item["doc_id"]
@@ -263,7 +278,7 @@ def test_collection_notes_categories_word_and_file_round_trip(server, browser, t
     page.click('button[data-action="clear"]')
     assert page.evaluate("window.corpusCollection.load().length") == 0
     page.set_input_files("[data-import-file]", str(saved))
-    page.wait_for_function("window.corpusCollection.load().length === 3")
+    wait_js(page, "window.corpusCollection.load().length === 3")
     back = page.evaluate("window.corpusCollection.load()")
     assert [(b["text"], b["note"], b["cite"]) for b in back] == [(s["text"], s["note"], s["cite"]) for s in stored]
     cats = {c["id"]: c["name"] for c in page.evaluate("window.corpusCollection.loadCats()")}
@@ -273,7 +288,7 @@ def test_collection_notes_categories_word_and_file_round_trip(server, browser, t
     bad.write_text("{not json", encoding="utf-8")
     page.set_input_files("[data-import-file]", str(bad))
     # (the toast of the import before may still be showing: wait for this file's message)
-    page.wait_for_function("document.querySelector('.toast').textContent.includes('bad.json')")
+    wait_js(page, "document.querySelector('.toast').textContent.includes('bad.json')")
     assert page.evaluate("window.corpusCollection.load().length") == 3
     assert not page.errors
     context.close()
@@ -346,7 +361,7 @@ def test_a_selected_passage_can_be_collected(server, browser, width):  # noqa: F
     button.wait_for(state="visible")
     expected = para.inner_text()[:12].strip()
     button.click()
-    page.wait_for_function("document.querySelector('[data-basket-count]').textContent === '1'")
+    wait_js(page, "document.querySelector('[data-basket-count]').textContent === '1'")
     item = page.evaluate("window.corpusCollection.load()[0]")
     assert item["kind"] == "excerpt" and item["text"] == expected and item["cite"].startswith("《")
     context.close()
