@@ -64,6 +64,8 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _DATE = re.compile(r"((?:19|20)\d\d)\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})")
 _DATE_LABEL = re.compile(r"(?:发布|发表|更新|成文|印发)?(?:时间|日期)\s*[:：]?\s*|发表于\s*|\d{4}年\d{1,2}月\d{1,2}日")
 _URL_DATE = re.compile(r"/((?:19|20)\d\d)[-/_]?(\d\d)[-/_]?(\d\d)(?:/|[^0-9])")
+CLOUD_MIN_LEN = 300
+CLOUD_MAX_PUNCT_SHARE = 0.005
 _OUTLINE_HEAD = re.compile(r"^[（(]?[一二三四五六七八九十]+[、）)]|^第[一二三四五六七八九十\d]+[章节部分篇]")
 POST_MIN_WEIGHT = 60.0  # a post holds at least this much prose (weighted characters)...
 POST_MIN_SHARE = 0.6  # ...and posts of one kind hold at least this share of the run's prose
@@ -462,6 +464,8 @@ def _trim_edges(lines: list[str]) -> list[str]:
     def widget(line: str) -> bool:
         return len(line) <= EDGE_WIDGET_MAX_LEN and bool(EDGE_WIDGETS.search(line))
 
+    lines = [ln for ln in lines if not _keyword_cloud(ln)]
+    lines = _drop_teaser_tail(lines)
     start, end = 0, len(lines)
     while start < end and ((weak(lines[start]) and _is_meta_line(lines[start])) or widget(lines[start])):
         start += 1
@@ -469,6 +473,33 @@ def _trim_edges(lines: list[str]) -> list[str]:
                            or widget(lines[end - 1])):
         end -= 1
     return lines[start:end]
+
+
+def _keyword_cloud(line: str) -> bool:
+    """A long line with (almost) no punctuation: a tag or keyword cloud, never prose."""
+    return len(line) >= CLOUD_MIN_LEN and sum(1 for ch in line if ch in _PUNCT) < CLOUD_MAX_PUNCT_SHARE * len(line)
+
+
+def _date_line(line: str) -> bool:
+    return len(line) <= 24 and bool(_DATE.search(line)) and sum(ch.isdigit() for ch in line) >= 6
+
+
+def _drop_teaser_tail(lines: list[str]) -> list[str]:
+    """Other stories listed under the article, each a teaser and its date ('…' / '2019年11月03日'):
+    from the end, cut while the lines come as (teaser, [source,] date) groups, at least two of them."""
+    end = len(lines)
+    while end > 0 and len(lines[end - 1]) <= 8 and not any(ch in _STRONG_PUNCT for ch in lines[end - 1]):
+        end -= 1  # short labels after the list ("最近发表", "标签列表")
+    cut, groups, i = end, 0, end
+    while i >= 2 and _date_line(lines[i - 1]):
+        j = i - 2
+        if j >= 1 and len(lines[j]) <= 12 and not _date_line(lines[j - 1]):
+            j -= 1  # a source line between the teaser and its date (",南方都市报")
+        if _date_line(lines[j]):
+            break
+        groups += 1
+        cut = i = j
+    return lines[:cut] if groups >= 2 else lines
 
 
 def _is_meta_line(line: str, dates: bool = True) -> bool:

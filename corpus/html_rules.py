@@ -131,6 +131,8 @@ EDGE_WIDGETS = re.compile(
             r"字号\s*[:：]?\s*A\s*-|您所在(?:的)?位置\s*[:：]",
             # tag lines and account plugs: "关键字 : 公园", "新浪新闻公众号"; a lone section label: "图集"
             r"^\s*(?:关键字|关键词|标签|Tags?)\s*[:：]|^.{0,12}公众号\s*$|^\s*(?:图集|组图|视频|专题)\s*$",
+            # sidebar headings left at the end: "最近发表", "标签列表", "友情链接"
+            r"^\s*(?:最近发表|最新发表|标签列表|热门标签|友情链接|最新文章|热门文章|精彩推荐|猜你喜欢|为你推荐|为您推荐)\s*$",
             # platform hosting notes: "…仅提供信息存储空间服务", "…only provides information storage services."
             r"信息存储(?:空间)?服务|information storage services",
         )

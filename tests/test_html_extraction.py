@@ -277,3 +277,18 @@ def test_one_speech_in_headed_sections_is_not_cut_to_its_first_section():
             + sec("三、强化工作保障", [_P[2], _P[0]]) + "</div></body></html>")
     text = extract_html(html).text
     assert text.count("。") == 6 and "三、强化工作保障" in text
+
+
+def test_keyword_cloud_and_list_of_other_stories_under_the_article_are_dropped():
+    # gne-news njxfhn (a 156,878-character tag cloud) and stcn ("为你推荐" teasers with their dates)
+    cloud = "邓朴方潜逃第92号红通自首活力影院灰姑娘钓鱼岛屿事件中国败 jmsjwend 铭鑫gtx560ti 222 " * 20
+    teasers = "".join(f"<p>{t}</p><p>2019-09-30 0{i}:42</p>" for i, t in enumerate(
+        ["十一国庆假期前，金融委召开会议，部署了一系列金融领域下一步的重点工作。",
+         "今天是国庆节前最后一个交易日，持股还是持币过节又成为投资者一个老大难的问题。"]))
+    text = extract_html(_article("", "<p>为你推荐</p>" + teasers + f"<p>{cloud}</p><p>友情链接</p>")).text
+    assert text.splitlines()[-1].startswith("各级各部门") and "金融委" not in text and "jmsjwend" not in text
+
+
+def test_a_signature_date_at_the_end_stays():
+    text = extract_html(_article("", "<p>xx县人民政府</p><p>2023年5月1日</p>")).text
+    assert text.endswith("2023年5月1日")
