@@ -137,6 +137,13 @@ def test_salutations_headings_and_paragraph_ends_are_not_joined():
     assert "二、建设思路" in texts
 
 
+def test_heading_as_wide_as_the_page_is_not_joined_to_the_body():
+    text = WRAPPED + "（三）加快推进智能制造标准体系建设和推广应用主要任务\n各地要结合实际制定实施方案，明确时间表和路线图，\n确保各项任务落到实处。\n"
+    texts = _texts(text)
+    assert "（三）加快推进智能制造标准体系建设和推广应用主要任务" in texts
+    assert "各地要结合实际制定实施方案，明确时间表和路线图，确保各项任务落到实处。" in texts
+
+
 def test_law_articles_and_annex_headings_are_not_joined():
     # state-council-regulations: "附 则" / "第五十条 本条例自2024年5月1日起施行。"
     texts = _texts("# 人体器官捐献和移植条例\n\n违反本条例规定，给他人造成损害的，依法承担民事责任\n\n附 则\n\n第五十条 本条例自2024年5月1日起施行。\n")

@@ -79,8 +79,9 @@ def _join_rule(prev: Line, ln: Line, width: int | None, vertical: set[int]) -> s
         return "reflow.orphan"  # "…交出合格" / (blank) / "答卷。": the blank line cut a sentence, not a paragraph
     if _starts_own(ln):
         return None
-    if width is not None and display_width(p) >= width - R.REFLOW_SLACK:
-        return "reflow.width"
+    if width is not None and display_width(p) >= width - R.REFLOW_SLACK \
+            and not (heading_level(p) in (1, 2) and not R.SENTENCE_MARK.search(p)):
+        return "reflow.width"  # (a heading as wide as the page, without a comma, is still a heading)
     if len(t) <= R.ORPHAN_MAX_LEN and R.PARA_END.search(t) and R.OPEN_END.search(p) \
             and len(p) >= R.ORPHAN_PREV_MIN_LEN:
         return "reflow.orphan"

@@ -286,6 +286,8 @@ REFLOW_NEVER_JOIN_NEXT = re.compile(
     r"^(?:[•·●◆▪■□○◇►▶※★☆\-\*—]|第[一二三四五六七八九十百零〇两\d]+[条章节编部分]|附\s*件|附\s*[表图录]|注[:：]|"
     r"(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$|同志们|各位|尊敬的|女士们|朋友们)"
 )
+# punctuation inside a sentence: an outline-numbered line without any is a heading, not wrapped prose
+SENTENCE_MARK = re.compile(r"[，,。；;：:、！？!?]")
 # An orphan: a short line that closes the sentence the previous line left open ("力。", "设。", "市融资。").
 ORPHAN_MAX_LEN = 6
 ORPHAN_PREV_MIN_LEN = 10
