@@ -114,3 +114,13 @@ def test_shared_speeches_get_speakers_meetings_and_levels():
     letters = sorted((TEXT / "speeches-jhsjk").glob("*.txt"))
     speakers = [clean_text(f.read_text(encoding="utf-8")).documents[0].speaker for f in letters]
     assert speakers.count("习近平") >= 25
+
+
+def test_title_date_subtitle_speaker_and_byline_above_a_date_line():
+    d = _doc("在全县经济工作会议上的讲话（2023年2月10日）\n同志们：\n" + BODY)
+    assert (d.date, d.meeting, d.level) == ("2023-02-10", "全县经济工作会议", "县")
+    d = _doc("凝心聚力 实干争先\n——张三同志在全市优化营商环境大会上的讲话\n" + BODY)
+    assert (d.speaker, d.meeting, d.level) == ("张三", "全市优化营商环境大会", "市")
+    d = _doc("在全市优化营商环境大会上的讲话\n市委书记 张三\n（2023年3月1日）\n" + BODY)
+    assert (d.speaker, d.unit, d.date) == ("张三", "市委", "2023-03-01")
+    assert [p.text for p in d.paragraphs] == [BODY]

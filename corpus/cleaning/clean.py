@@ -89,6 +89,9 @@ def clean_text(text: str, *, meta: dict | None = None) -> CleanResult:
         mt = R.MD_TITLE_DATE.search(title)
         if mt:
             ctx.date("md_title", M.iso_date(mt.group("y"), mt.group("m"), mt.group("d")))
+        mt = R.TITLE_PAREN_DATE.search(title)
+        if mt:
+            ctx.date("paren", M.iso_date(mt.group("y"), mt.group("m"), mt.group("d")))
         ctx.date("title_year", M.year_from_title(title))
     date = ctx.best_date()
     head_type = M.doc_type_from_title(title or ctx.header_title)
@@ -126,7 +129,9 @@ def clean_text(text: str, *, meta: dict | None = None) -> CleanResult:
                 ctx.drop(ln.text, "meta.speaker", ln.no)
                 continue
             if seen <= 3 and not blocks and seg_meeting is None and (mm := R.SUBTITLE_MEETING.match(ln.text)):
-                seg_meeting = mm.group("meeting").strip()  # "——在全市…会议上的讲话"
+                seg_meeting = mm.group("meeting").strip()  # "——在全市…会议上的讲话", "——张三同志在…"
+                if mm.group("name") and M.bare_name(mm.group("name")) and seg_person is None:
+                    seg_person = (mm.group("name"), None)
                 ctx.drop(ln.text, "meta.subtitle", ln.no)
                 continue
             if seg_date is None and len(ln.text) <= 20:
@@ -149,7 +154,8 @@ def clean_text(text: str, *, meta: dict | None = None) -> CleanResult:
             dtype = meta.get("doc_type") or head_type
         t_speaker, t_unit = M.person_from_title(dtitle)
         b_speaker, b_unit = seg_person or (None, None)
-        unit = meta.get("unit") or seg.unit or t_unit or b_unit or M.unit_from_title(dtitle)
+        unit = meta.get("unit") or seg.unit or t_unit or b_unit or (None if is_news_day else ctx.unit) \
+            or M.unit_from_title(dtitle)
         meeting = meta.get("meeting") or seg_meeting or ((head_meeting if compiled else ctx.meeting)
                                                          or M.meeting_from_title(dtitle))
         doc = Document(

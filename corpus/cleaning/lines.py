@@ -34,6 +34,7 @@ class Ctx:
     urls: list[str] = field(default_factory=list)
     title_prefix: str | None = None
     speaker: str | None = None
+    unit: str | None = None  # the speaker's unit from a byline in the header
     meeting: str | None = None
     wikisource: bool = False
     header_title: str | None = None  # a speech's own title found in its header ('…讲话（2020年9月8日）习近平')

@@ -61,7 +61,13 @@ def _news_head(t: str, ln: Line, ctx: Ctx, out: list[Line], title: str | None, s
             if t != before and before[:1] in "(（" and out and out[-1].kind == "text" \
                     and looks_like_title(out[-1].text):
                 prev = out.pop()
-                ctx.drop(prev.text, "news.speech_header", prev.no)
+                person = M.byline(prev.text)
+                if person:  # "市委书记 张三" above "（2023年3月1日）": the speaker, not a title
+                    ctx.speaker = ctx.speaker or person[0]
+                    ctx.unit = ctx.unit or person[1]
+                    ctx.drop(prev.text, "meta.speaker", prev.no)
+                else:
+                    ctx.drop(prev.text, "news.speech_header", prev.no)
         if t.startswith(("新华社", "人民日报", "中新社", "央视网")):
             m = R.DATELINE.match(t)
             if m:

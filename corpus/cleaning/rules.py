@@ -382,7 +382,10 @@ BYLINE_MAX_LEN = 30
 # the date under a signature: "2020年3月15日", "二〇二〇年三月十五日"
 SIGNATURE_DATE = re.compile(r"^(?:(?:19|20)\d{2}年\d{1,2}月\d{1,2}日|[〇一二三四五六七八九零]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日)$")
 # "——在全市…会议上的讲话" (a subtitle without a date)
-SUBTITLE_MEETING = re.compile(r"^[—\-]{1,2}\s*(?:[\u4e00-\u9fff]{2,4}\s*)?在(?P<meeting>.{3,60}?)(?:上|中)的[\u4e00-\u9fff]{1,6}$")
+SUBTITLE_MEETING = re.compile(
+    rf"^[—\-]{{1,2}}\s*(?:(?P<name>{PERSON_NAME})(?:同志)?\s*)?在(?P<meeting>.{{3,60}}?)(?:上|中)的[\u4e00-\u9fff]{{1,6}}$")
+# a date in brackets in the title: "在全县经济工作会议上的讲话（2023年2月10日）"
+TITLE_PAREN_DATE = re.compile(r"[(（](?P<y>(?:19|20)\d{2})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日[)）]")
 # the unit named in the title when no person is: "xx县2023年政府工作报告", "中共xx市委关于…"
 TITLE_UNIT = re.compile(rf"^(?:中共)?(?P<unit>{PLACE}{BODY}?)(?=\d{{4}}年|关于|在|[\u4e00-\u9fff]{{2,}}(?:会议|大会|报告))")
 # the scope of a meeting names the level without the unit: "在全县…会上的讲话"
