@@ -64,6 +64,7 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _DATE = re.compile(r"((?:19|20)\d\d)\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})")
 _DATE_LABEL = re.compile(r"(?:发布|发表|更新|成文|印发)?(?:时间|日期)\s*[:：]?\s*|发表于\s*|\d{4}年\d{1,2}月\d{1,2}日")
 _URL_DATE = re.compile(r"/((?:19|20)\d\d)[-/_]?(\d\d)[-/_]?(\d\d)(?:/|[^0-9])")
+TABLE_CELL_MAX_CHARS = 60  # a data-table cell is short; a longer one is a layout cell holding text
 CLOUD_MIN_LEN = 300
 CLOUD_MAX_PUNCT_SHARE = 0.005
 _OUTLINE_HEAD = re.compile(r"^[（(]?[一二三四五六七八九十]+[、）)]|^第[一二三四五六七八九十\d]+[章节部分篇]")
@@ -424,6 +425,7 @@ def _first_post(blocks: list[_Block], start: int, end: int, parent: etree._Eleme
 def _content_lines(blocks: list[_Block], span: tuple[int, int], title: str | None) -> list[str]:
     """The lines of the chosen range minus link lists, chrome lines and a repeated title."""
     lines: list[str] = []
+    rows: list = []  # the (<tr>, <td>) each line sits in, or None
     for b in blocks[span[0] : span[1] + 1]:
         if b.link / b.chars > 0.5 and not (b.punct >= 3 and b.chars >= 80):
             continue  # a link list or a link-only line (a long linked paragraph is kept)
@@ -435,6 +437,8 @@ def _content_lines(blocks: list[_Block], span: tuple[int, int], title: str | Non
                 and sum(len(x) for x in lines) >= _remaining_chars(blocks, b, span):
             break  # the readers' comments (past the middle of the content) and everything after them
         lines.append(b.text)
+        rows.append(_table_row(b.container))
+    lines = _join_table_rows(lines, rows)
     # a title repeated at the top of the content
     if title:
         t = _squash(title)
@@ -442,6 +446,40 @@ def _content_lines(blocks: list[_Block], span: tuple[int, int], title: str | Non
             if i < len(lines) and _squash(lines[i]) == t:
                 del lines[i]
     return _trim_edges(lines)
+
+
+def _table_row(el: etree._Element | None) -> tuple[etree._Element, etree._Element] | None:
+    """(<tr>, <td>) a block's element sits in (a few levels up, not past a <table>), or None."""
+    cell = None
+    for _ in range(6):
+        if el is None or el.tag == "table":
+            return None
+        if el.tag in ("td", "th"):
+            cell = el
+        if el.tag == "tr":
+            return (el, cell) if cell is not None else None
+        el = el.getparent()
+    return None
+
+
+def _join_table_rows(lines: list[str], rows: list) -> list[str]:
+    """The cells of one data-table row as one tab-separated line (the cleaner keeps it as a row of
+    kind "table"): each line its own cell, all short. Lines of one cell (a layout table holding the
+    article, split at <br>) are left alone."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        j = i + 1
+        while rows[i] is not None and j < len(lines) and rows[j] is not None and rows[j][0] is rows[i][0]:
+            j += 1
+        cells = lines[i:j]
+        distinct = {id(r[1]) for r in rows[i:j] if r is not None}
+        if len(cells) >= 2 and len(distinct) == len(cells) and all(len(c) <= TABLE_CELL_MAX_CHARS for c in cells):
+            out.append("\t".join(cells))
+        else:
+            out.extend(cells)
+        i = j
+    return out
 
 
 def _remaining_chars(blocks: list[_Block], here: _Block, span: tuple[int, int]) -> int:

@@ -277,3 +277,11 @@ def test_phrase_across_a_pdf_line_break_is_in_one_paragraph():
     texts = [p.text for d in r.documents for p in d.paragraphs]
     assert any("提供传统服务和保障的能力。" in t for t in texts)
     assert "力。" not in texts
+
+
+def test_salutation_lines_of_a_speech_are_not_a_table():
+    # 12371cn: the salutations opening a speech, one per line
+    text = ("在中国－中东欧国家领导人峰会上的讲话\n尊敬的马克龙总统，\n尊敬的霍尔尼斯总理、米佐塔基斯总理，\n尊敬的各位议长，\n"
+            "尊敬的各位国际组织负责人，\n尊敬的各位部长，\n各位来宾，\n女士们，先生们，朋友们：\n大家好！\n")
+    paras, _ = _paras(text)
+    assert all(k == "body" for k, _t in paras) and paras[0][1] == "尊敬的马克龙总统，"

@@ -292,3 +292,19 @@ def test_keyword_cloud_and_list_of_other_stories_under_the_article_are_dropped()
 def test_a_signature_date_at_the_end_stays():
     text = extract_html(_article("", "<p>xx县人民政府</p><p>2023年5月1日</p>")).text
     assert text.endswith("2023年5月1日")
+
+
+def test_data_table_rows_become_table_paragraphs_layout_tables_do_not():
+    from corpus.cleaning import clean_text
+
+    p = _P[0]
+    html = ("<html><body><div class='content'><p>" + p + "</p><table><tr><td>序号</td><td>项目名称</td><td>投资（亿元）</td></tr>"
+            "<tr><td>1</td><td>智能工厂</td><td>12.5</td></tr><tr><td>2</td><td>物流园区</td><td>8</td></tr></table>"
+            "<p>" + _P[1] + "</p></div></body></html>")
+    paras = [(x.kind, x.text) for x in clean_text(extract_html(html).text).documents[0].paragraphs]
+    assert paras == [("body", p), ("table", "序号 | 项目名称 | 投资（亿元）"), ("table", "1 | 智能工厂 | 12.5"),
+                     ("table", "2 | 物流园区 | 8"), ("body", _P[1])]
+    # a layout table: the article in one cell, its lines split at <br>
+    html = ("<html><body><table><tr><td class='nav'><a href='/'>首页</a></td><td>" + "<br>".join(_P) +
+            "</td></tr></table></body></html>")
+    assert extract_html(html).text.split("\n") == _P

@@ -305,7 +305,7 @@ VERTICAL_CHAR = re.compile(r"^[\u4e00-\u9fff]$")
 # Tables flattened to one cell per line (pkulaw, PDF and Word copies). Used by tables.py.
 # ---------------------------------------------------------------------------------------------
 TABLE_CELL_MAX_LEN = 30  # a cell is short...
-TABLE_CELL_BAD_END = re.compile(r"[。！？!?；;]$")  # ...and not a sentence
+TABLE_CELL_BAD_END = re.compile(r"[。！？!?；;，,、]$")  # ...and not a sentence or a clause ("尊敬的各位议长，")
 TABLE_LABEL_MAX_LEN = 8  # a cell may end with "：" (a form label: "申报单位：") when it is this short
 TABLE_MIN_CELLS = 6  # a run of at least this many cells is a table
 TABLE_MIN_SHORT_CELLS = 3  # ...of which this many are very short (at most TABLE_SHORT_CELL_LEN)
