@@ -244,6 +244,65 @@ class _Keys:
 
 
 _query_tokenizers: dict[tuple, object] = {}
+_index_tokenizers: dict[tuple, object] = {}
+
+# jieba keeps an ASCII run that is not a dictionary word as its HMM step's pieces: alphanumerics with
+# at most one decimal part and a %, and the runs between them (40648-2021 -> 40648 - 2021).
+_ASCII_PIECES = re.compile(r"[a-zA-Z0-9]+(?:\.\d+)?%?|[^a-zA-Z0-9]+")
+
+
+class RJiebaTokenizer:
+    """jieba's precise mode (HMM on) through rjieba (jieba-rs: the same dictionary and HMM model in
+    Rust), for index builds: measured on ../shared/data/text, 111,518 folded paragraphs cut
+    identically to jieba 0.42.1 with the policy terms (after splitting rjieba's ASCII tokens the way
+    jieba does: rjieba keeps 1949-2024, 2.4.1, www.gov.cn whole), 8.8-10x faster (29.2 s -> 3.3 s
+    in one process). Only `cut`/`lcut` (what the index uses); queries keep jieba (query_tokenizer)."""
+
+    def __init__(self, terms: list[tuple[str, int | None, str | None]]):
+        import rjieba
+
+        self._rj = rjieba.Jieba()
+        for word, freq, tag in terms:
+            self._rj.add_word(word, freq or TERM_FREQ, tag)
+
+    def cut(self, text: str, HMM: bool = True):  # noqa: N803 - jieba's keyword
+        for w in self._rj.cut(text, HMM):
+            if len(w) > 1 and w.isascii() and not w.isalnum():
+                yield from _ASCII_PIECES.findall(w)
+            else:
+                yield w
+
+    def lcut(self, text: str, HMM: bool = True) -> list[str]:  # noqa: N803
+        return list(self.cut(text, HMM))
+
+
+def index_tokenizer(settings=None):
+    """The tokenizer index builds cut paragraphs with: RJiebaTokenizer when rjieba is installed
+    (same cuts, ~9x faster), else jieba's (get_tokenizer)."""
+    key = (dictionary_version(settings), str(getattr(settings, "user_dict", None)))
+    tk = _index_tokenizers.get(key)
+    if tk is not None:
+        return tk
+    with _lock:
+        tk = _index_tokenizers.get(key)
+        if tk is None:
+            try:
+                tk = RJiebaTokenizer(load_terms(settings))
+            except ImportError:
+                tk = None
+            _index_tokenizers[key] = tk
+    return tk if tk is not None else get_tokenizer(settings)
+
+
+def ensure_query_dictionary(settings) -> None:
+    """Write the compact query dictionary of this dictionary version if it is missing (loading the
+    full jieba dictionary once, ~1 s): an index built with rjieba never loaded it."""
+    cache = _cache_dir(settings)
+    if cache is None:
+        return
+    version = dictionary_version(settings)
+    if not (_compact_dir(cache, version) / "total").exists():
+        get_tokenizer(settings)
 
 
 def query_tokenizer(settings=None):

@@ -18,7 +18,7 @@ from corpus.cli import COMMAND_MODULES, MODULES, main
 from corpus.ingest import ingest_paths
 from corpus.settings import Settings
 from indexer import terms
-from indexer.analysis import fold
+from indexer.analysis import fold, word_terms
 from indexer.keyword import build_index
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,3 +83,20 @@ def test_a_keyword_search_process_loads_only_what_it_needs(indexed):
     loaded = json.loads(out.stderr.strip().splitlines()[-1])
     assert loaded == {"full_dictionary": False, "modules": []}
 
+
+
+def test_index_tokenizer_cuts_exactly_like_jieba(tmp_path):
+    """Index builds cut with rjieba (when installed) and queries with jieba: the cuts must be the same,
+    policy terms, a user dictionary and jieba's ASCII pieces included."""
+    pytest.importorskip("rjieba")
+    user = tmp_path / "mine.txt"
+    user.write_text("岚峤共建\n", encoding="utf-8")
+    s = Settings(data_dir=tmp_path / "data", user_dict=user)
+    fast, jieba_tk = terms.index_tokenizer(s), terms.get_tokenizer(s)
+    assert isinstance(fast, terms.RJiebaTokenizer)
+    texts = [fold(line) for f in sorted(SAMPLE.glob("*.txt"))
+             for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts += ["推行岚峤共建，深入开展双招双引", "GB/T 40648-2021 标准", "1949-2024年", "第2.4.1条", "www.gov.cn/zhengce",
+              "e-learning 平台", "增长8.1zb和50%以上", "iPhone14Pro", "A.Obuchowski 与 K.McClish", "", "　"]
+    assert [word_terms(t, fast) for t in texts] == [word_terms(t, jieba_tk) for t in texts]  # what the index keeps
+    assert [fast.lcut(t) for t in texts] == [jieba_tk.lcut(t) for t in texts]
