@@ -10,6 +10,16 @@ build of that corpus (111,518 paragraphs) went from 182 s (170.7 s of it jieba, 
 (4.1 s tokenising, load ~4). Everything shown comes from SQLite; the index holds only what
 matching and ranking need.
 
+Why not tantivy (measured with bench/keyword_engines.py on the same 111,518 paragraphs, load ~2;
+tantivy 0.27 given our jieba words pre-tokenised and a per-character field with positions, phrase
+candidates checked against the folded text as ours are): exact phrases (bench/search.py's 40,
+every matching row, as a search needs them) ours p50 0.1 / p95 0.3 ms, tantivy 0.5 / 2.0 ms, both
+recall 1.000 (tantivy's precision before the check 0.995); BM25 top 10 of all words (10 queries)
+ours 0.4 / 0.8 ms, tantivy 0.0 / 0.1 ms; build without tokenising ours ~2.5 s, tantivy 5.3 s; size
+ours 123.7 MB (with the folded text and per-paragraph tokens that updates and snippets reuse),
+tantivy 25.2 MB. Neither engine is the cost of a search (a first page takes milliseconds; the CLI's
+start-up is the rest, see bench/cli.py), so the exact-phrase path decides: kept ours.
+
 Layout of `settings.index_dir`: `manifest.json` (format and analyzer versions, dictionary version,
 counts, build time, and `generation`: what `corpus index` reports and what decides a rebuild) and
 the files of the current generation `<generation>.<name>.npy|json|txt` (see `_GEN_FILES`),
