@@ -52,7 +52,14 @@ def _clean(value) -> str:
 
 def citation_parts(meta: Mapping) -> dict[str, str]:
     """The known fields of a citation, cleaned: title, who (unit and speaker), meeting, date, source."""
-    get = (lambda k: _clean(meta.get(k))) if hasattr(meta, "get") else (lambda k: _clean(getattr(meta, k, None)))
+    if hasattr(meta, "keys"):  # a dict, a Mapping or a sqlite3.Row
+        keys = set(meta.keys())
+
+        def get(k):
+            return _clean(meta[k]) if k in keys else ""
+    else:  # an object with attributes (a search hit)
+        def get(k):
+            return _clean(getattr(meta, k, None))
     title = get("title")
     who = " ".join(x for x in (get("unit"), get("speaker")) if x)
     meeting = get("meeting")

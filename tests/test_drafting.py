@@ -76,6 +76,12 @@ def test_citation_dates_and_objects():
         title, unit, date, site, url = "标题", "xx区", "2024-05-01", "网", None
 
     assert citation(Hit()) == "《标题》，xx区，2024年5月1日，来源：网"
+    import sqlite3
+
+    db = sqlite3.connect(":memory:")
+    db.row_factory = sqlite3.Row
+    row = db.execute("SELECT '标题' AS title, 'xx区' AS unit, '2024-05-01' AS date, '网' AS site").fetchone()
+    assert citation(row) == citation(Hit())
     assert with_citation(" 正文。 ", cite="《标题》") == "正文。\n——《标题》"
 
 
