@@ -252,3 +252,12 @@ def test_kwic_page_of_a_very_common_word_skips_the_collocation_pass(many, monkey
     assert "data-colloc-skipped" in page and "collocations/export" in page
     rare = c.get("/kwic", query_string={"q": "要素保障储备"}).get_data(as_text=True)
     assert "data-colloc-skipped" not in rare
+
+
+def test_serve_warms_up_before_taking_requests(seeded, tmp_path):
+    from indexer import keyword
+
+    keyword._views.clear()
+    create_app(seeded).extensions["corpus"].warm_up()
+    assert str(seeded.index_dir.resolve()) in keyword._views  # the first request does not open the index
+    create_app(Settings(data_dir=tmp_path / "empty", semantic=False)).extensions["corpus"].warm_up()  # no store: no error

@@ -50,6 +50,17 @@ class Services:
             raise NotFound(f"没有编号为 {paragraph_id} 的段落")
         return self.store.get_paragraph(paragraph_id)
 
+    def warm_up(self) -> None:
+        """Load what the first requests would otherwise all wait for (the index view, the
+        document table, the tokenizer) before the server takes requests."""
+        from indexer.api import SearchRequest
+        from indexer.search import search
+
+        try:
+            search(self.settings, SearchRequest(query="一", mode="keyword", per_page=1))
+        except Exception as e:  # a broken index shows on the pages; serving must still start
+            log.warning("warm-up search failed: %s", e)
+
     def semantic_available(self) -> bool:
         """Whether semantic/hybrid search can run now (embedding index built)."""
         if not self.settings.semantic:

@@ -40,6 +40,7 @@ def serve(host: str, port: int, threads: int) -> None:
     from waitress import create_server
 
     app = create_app(settings)
+    app.extensions["corpus"].warm_up()
     exports = app.extensions["corpus_exports"]
     server = create_server(app, host=host, port=port, threads=threads + exports.slots, ident="corpus")
     # port 0 picks a free port: print the one actually bound.
