@@ -257,3 +257,26 @@ def test_favicon(client):
     page = soup(client.get("/help"))
     icon = page.select_one('link[rel="icon"]')["href"]
     assert client.get(icon).status_code == 200
+
+
+def test_results_docx_puts_a_related_list_under_its_own_heading():
+    from types import SimpleNamespace as NS
+
+    from indexer.api import SearchRequest
+    from webui.word import RELATED_HEADING, results_docx
+
+    def hit(rank, text, doc_id):
+        return NS(rank=rank, text=text, doc_id=doc_id, title=f"文{doc_id}", unit=None, date=None, site="网", url=None)
+
+    result = NS(hits=[hit(11, "含词的一段。", 1), hit(12, "含词的二段。", 2)], total=12,
+                related=[hit(0, "意思相近的一段。", 3)])
+    r = results_docx(SearchRequest("要素保障", page=2), result, {1: "《文1》，来源：网"}, {"mode": "关键词", "scope": "同段"})
+    word = DocxDocument(io.BytesIO(r.data))
+    texts = [p.text for p in word.paragraphs]
+    assert [p.text for p in word.paragraphs if p.style.name == "Heading 1"] == ["含检索词的段落", RELATED_HEADING]
+    assert texts[texts.index("11. 含词的一段。") + 1] == "——《文1》，来源：网"
+    assert texts[texts.index("12. 含词的二段。") + 1] == "——《文2》，来源：网"  # not in the cites given: built from the hit
+    assert texts.index(RELATED_HEADING) < texts.index("1. 意思相近的一段。")
+    result.related = []
+    texts = docx_text(results_docx(SearchRequest("要素保障"), result, {}, {"mode": "关键词", "scope": "同段"}).data)
+    assert RELATED_HEADING not in texts and "含检索词的段落" not in texts

@@ -231,7 +231,8 @@ def search_docx():
         raise QueryError("导出需要一个查询或筛选条件。")
     result = run_search(svc.settings, req)
     labels = {"mode": MODE_LABELS.get(req.mode, req.mode), "scope": SCOPE_LABELS.get(req.scope, req.scope)}
-    return results_docx(req, result, citations(h.doc_id for h in result.hits), labels)
+    shown = [*result.hits, *(getattr(result, "related", None) or [])]
+    return results_docx(req, result, citations(h.doc_id for h in shown), labels)
 
 
 @bp.get("/help")

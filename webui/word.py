@@ -70,16 +70,28 @@ def collection_docx(payload) -> Response:
     return docx_response(lambda f: write_passages(f, title, groups, lead=[f"共 {count} 条"]), title)
 
 
+RELATED_HEADING = "意思相近（不含检索词）"
+
+
 def results_docx(req, result, cites: dict[int, str], labels: dict) -> Response:
-    """The hits on the page the user sees, each with its citation, under a line saying which search."""
-    passages = [Passage(text=h.text, cite=cites.get(h.doc_id) or citation(h), number=str(h.rank)) for h in result.hits]
+    """The hits on the page the user sees, each with its citation, under a line saying which search;
+    a results page's separate related list (paragraphs without the query) follows under its own heading."""
+    def passages(hits, by_rank: bool) -> list[Passage]:
+        return [Passage(text=h.text, cite=cites.get(h.doc_id) or citation(h), number=str(h.rank) if by_rank else "")
+                for h in hits]
+
+    related = list(getattr(result, "related", None) or [])
+    groups = [(None, passages(result.hits, True))]
+    if related:
+        groups = [("含检索词的段落", groups[0][1]), (RELATED_HEADING, passages(related, False))]
     how = f"方式：{labels['mode']}；范围：{labels['scope']}"
     if req.filters:
         how += "；筛选：" + "，".join(f"{k}={v}" for k, v in req.filters.items())
     shown = f"第 {result.hits[0].rank}–{result.hits[-1].rank} 条" if result.hits else "无结果"
-    lead = [f"检索：{req.query or '（仅筛选）'}", how, f"共 {result.total} 条结果，本文件为屏幕上的{shown}"]
+    lead = [f"检索：{req.query or '（仅筛选）'}", how, f"共 {result.total} 条结果，本文件为屏幕上的{shown}"
+            + (f"，另附意思相近的 {len(related)} 段" if related else "")]
     title = f"检索结果：{req.query}" if req.query else "检索结果"
-    return docx_response(lambda f: write_passages(f, title[:80], [(None, passages)], lead=lead), req.query or "检索结果")
+    return docx_response(lambda f: write_passages(f, title[:80], groups, lead=lead), req.query or "检索结果")
 
 
 def document_docx(view: dict, cite: str) -> Response:

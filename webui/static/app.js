@@ -206,11 +206,11 @@
       if (!back) return;
       try { sessionStorage.setItem(SCROLL + back.split('#')[0], String(Math.round(window.scrollY))); } catch (e) { /* private mode */ }
     });
-    var m = /^#hit-(\d+)$/.exec(location.hash);
+    var m = /^#((?:hit|rel)-\d+)$/.exec(location.hash);  // a literal hit, or one of the related list
     if (!m) return;
     var saved = null;
     try { saved = sessionStorage.getItem(SCROLL + location.search.slice(1)); } catch (e) { /* private mode */ }
-    var el = document.getElementById('hit-' + m[1]);
+    var el = document.getElementById(m[1]);
     function restore() {
       if (saved !== null) window.scrollTo(0, Number(saved));
       else if (el) el.scrollIntoView({ block: 'center' });
