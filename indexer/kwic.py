@@ -183,17 +183,26 @@ def kwic(settings, phrase: str, width: int = 20, sort: str = "left", limit: int 
     if limit is not None and limit < 0:
         raise QueryError("limit must be 0 or more")
     view = open_view(settings)
-    key = (str(settings.db_path), view.generation, _store(settings).change_signature(), phrase, width, sort, limit,
-           tuple(sorted((filters or {}).items())), fold_reposts, top, collocate_sample)
+    key = ("kwic", phrase, width, sort, limit, tuple(sorted((filters or {}).items())), fold_reposts, top,
+           collocate_sample)
+    return cached(settings, key, lambda: _kwic(settings, view, phrase, width, sort, limit, filters, fold_reposts,
+                                               top, collocate_sample))
+
+
+def cached(settings, key: tuple, compute):
+    """compute(), or a copy of its result for the same key while the index generation and the
+    documents table are unchanged (the last CACHE_SIZE results). A result with a `notice` (cut by
+    the time budget) is not kept."""
+    full = (str(settings.db_path), open_view(settings).generation, _store(settings).change_signature(), *key)
     with _cache_lock:
-        cached = _cache.get(key)
-        if cached is not None:
-            _cache.move_to_end(key)
-            return copy.deepcopy(cached)
-    result = _kwic(settings, view, phrase, width, sort, limit, filters, fold_reposts, top, collocate_sample)
-    if result.notice is None:  # a result cut by the time budget is not kept
+        hit = _cache.get(full)
+        if hit is not None:
+            _cache.move_to_end(full)
+            return copy.deepcopy(hit)
+    result = compute()
+    if getattr(result, "notice", None) is None:
         with _cache_lock:
-            _cache[key] = copy.deepcopy(result)
+            _cache[full] = copy.deepcopy(result)
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
     return result
