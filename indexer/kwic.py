@@ -30,6 +30,8 @@ SORTS = ("left", "right", "position")
 CACHE_SIZE = 32
 _cache: OrderedDict = OrderedDict()
 _cache_lock = threading.Lock()
+_inflight: dict[tuple, threading.Event] = {}  # keys being computed now: a second request waits for the first
+INFLIGHT_WAIT = 30.0
 _stores: dict[str, Store] = {}
 PUNCT_STOP = "，。！？；：、,.!?;:（）()《》“”\"‘’'【】[]…—\n"
 COLLOCATE_SAMPLE = 1000  # occurrences (in rank order) the collocates are counted over
@@ -194,18 +196,32 @@ def cached(settings, key: tuple, compute):
     documents table are unchanged (the last CACHE_SIZE results). A result with a `notice` (cut by
     the time budget) is not kept."""
     full = (str(settings.db_path), open_view(settings).generation, _store(settings).change_signature(), *key)
-    with _cache_lock:
-        hit = _cache.get(full)
-        if hit is not None:
-            _cache.move_to_end(full)
-            return copy.deepcopy(hit)
-    result = compute()
-    if getattr(result, "notice", None) is None:
+    for _ in range(2):
         with _cache_lock:
-            _cache[full] = copy.deepcopy(result)
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
-    return result
+            hit = _cache.get(full)
+            if hit is not None:
+                _cache.move_to_end(full)
+                return copy.deepcopy(hit)
+            running = _inflight.get(full)
+            if running is None:  # this request computes it; the same request meanwhile waits for it
+                running = _inflight[full] = threading.Event()
+                break
+        running.wait(INFLIGHT_WAIT)
+    else:
+        running = None  # the first computation took too long or was not kept: compute here too
+    try:
+        result = compute()
+        if getattr(result, "notice", None) is None:
+            with _cache_lock:
+                _cache[full] = copy.deepcopy(result)
+                while len(_cache) > CACHE_SIZE:
+                    _cache.popitem(last=False)
+        return result
+    finally:
+        if running is not None:
+            with _cache_lock:
+                _inflight.pop(full, None)
+            running.set()
 
 
 def _store(settings) -> Store:

@@ -261,3 +261,27 @@ def test_serve_warms_up_before_taking_requests(seeded, tmp_path):
     create_app(seeded).extensions["corpus"].warm_up()
     assert str(seeded.index_dir.resolve()) in keyword._views  # the first request does not open the index
     create_app(Settings(data_dir=tmp_path / "empty", semantic=False)).extensions["corpus"].warm_up()  # no store: no error
+
+
+def test_the_same_concordance_asked_at_once_is_computed_once(seeded):
+    calls = []
+    started = threading.Event()
+    release = threading.Event()
+
+    def slow():
+        calls.append(1)
+        started.set()
+        release.wait(10)
+        return kwic_mod.KwicResult(phrase="x", lines=[], total=0, paragraphs=0)
+
+    out = []
+    first = threading.Thread(target=lambda: out.append(kwic_mod.cached(seeded, ("t", 1), slow)))
+    first.start()
+    started.wait(10)
+    second = threading.Thread(target=lambda: out.append(kwic_mod.cached(seeded, ("t", 1), slow)))
+    second.start()
+    time.sleep(0.1)
+    release.set()
+    first.join()
+    second.join()
+    assert len(calls) == 1 and len(out) == 2 and out[0] == out[1]
