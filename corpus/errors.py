@@ -6,9 +6,20 @@ returns them with a 4xx status. Anything else escaping the library is a bug.
 
 
 class CorpusError(Exception):
-    """Base class of every error a user can cause."""
+    """Base class of every error a user can cause.
+
+    `zh` is the same message in Chinese, for the web UI (the CLI stays English): pass it where an
+    error can reach a page; `message_zh` falls back to the English text."""
 
     status = 400
+
+    def __init__(self, *args, zh: str | None = None):
+        super().__init__(*args)
+        self.zh = zh
+
+    @property
+    def message_zh(self) -> str:
+        return self.zh or str(self)
 
 
 class InputError(CorpusError):

@@ -167,7 +167,8 @@ class Store:
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 self._migrate(db)
         elif not self.path.exists():
-            raise NotFound(f"no corpus at {self.path}: run `corpus ingest PATH` first")
+            raise NotFound(f"no corpus at {self.path}: run `corpus ingest PATH` first",
+                           zh="语料库为空：请先运行 `corpus ingest 路径`（或 `corpus demo`）导入文稿。")
         # a read-only store of an older version is not migrated: columns it lacks read as NULL
         have = {r[1] for r in self.db.execute("PRAGMA table_info(documents)")}
         self._doc_columns = ", ".join(c if c in have or not have else f"NULL AS {c}"
@@ -317,7 +318,7 @@ class Store:
     def get_document(self, doc_id: int) -> dict:
         row = self.db.execute(f"SELECT {self._doc_columns} FROM documents WHERE id=?", (doc_id,)).fetchone()
         if row is None:
-            raise NotFound(f"no document with id {doc_id}")
+            raise NotFound(f"no document with id {doc_id}", zh=f"没有编号为 {doc_id} 的文稿")
         d = dict(row)
         d["truncated"] = bool(d["truncated"])
         d["sources"] = [
@@ -342,7 +343,7 @@ class Store:
             (paragraph_id,),
         ).fetchone()
         if r is None:
-            raise NotFound(f"no paragraph with id {paragraph_id}")
+            raise NotFound(f"no paragraph with id {paragraph_id}", zh=f"没有编号为 {paragraph_id} 的段落")
         return _para(r)
 
     def iter_documents(self) -> Iterator[dict]:
@@ -431,6 +432,31 @@ class Store:
     def add_lsh(self, rows: list[tuple[str, int, int, int]]) -> None:
         """[(kind, band, key, item id)]."""
         self.db.executemany("INSERT INTO lsh (kind, band, key, item_id) VALUES (?,?,?,?)", rows)
+
+    def paragraphs_by_ids(self, ids: list[int], columns: str = "id, doc_id, position, text, kind, section, cluster_id",
+                          chunk: int = 900) -> dict[int, sqlite3.Row]:
+        """{paragraph id: row} for the ids that exist (the search reads its hits' text and fields this way)."""
+        out: dict[int, sqlite3.Row] = {}
+        for part in chunked(list(ids), chunk):
+            for r in self.db.execute(f"SELECT {columns} FROM paragraphs WHERE id IN ({marks(len(part))})", part):
+                out[r[0]] = r
+        return out
+
+    def section_body(self, doc_id: int, position: int, max_paragraphs: int = 3) -> list[dict]:
+        """The paragraphs after a heading, up to the next heading: what a heading hit stands for."""
+        rows = self.db.execute(
+            "SELECT id, text, kind FROM paragraphs WHERE doc_id=? AND position>? ORDER BY position LIMIT ?",
+            (doc_id, position, max_paragraphs)).fetchall()
+        out = []
+        for r in rows:
+            if r["kind"] == "heading":
+                break
+            out.append({"paragraph_id": r["id"], "text": r["text"]})
+        return out
+
+    def iter_paragraph_texts(self) -> Iterator[tuple[int, str]]:
+        """(id, text) of every paragraph, for scans that check the index against the text."""
+        yield from self.db.execute("SELECT id, text FROM paragraphs")
 
     def cluster_members(self, cluster_id: int, kind: str = "p") -> list[dict]:
         """Reposts: the paragraphs (kind 'p') or documents (kind 'd') in one near-duplicate cluster."""

@@ -26,6 +26,9 @@ class SearchRequest:
     per_page: int = 10
     fold: bool = True  # collapse reposts to one hit
     sort: str = "relevance"  # "relevance" | "date" (newest first)
+    # The labelled second list of paragraphs found by meaning or by some of the words only (never
+    # counted in `total`): None = when it helps (unquoted words of 2+ characters), True/False = always/never.
+    related: bool | None = None
 
 
 @dataclass
@@ -71,6 +74,10 @@ class Hit:
     cluster_id: int | None = None
     copies: list[Copy] = field(default_factory=list)  # folded reposts (not including this hit)
     best_sentence: str | None = None  # semantic hits: the sentence that matched best
+    # related-list hits only: "partial" (some of the query's words) or "meaning" (none of them literally)
+    relation: str | None = None
+    # a heading hit: the start of the section beneath it, what a drafter reads ([{paragraph_id, text}])
+    body: list[dict] = field(default_factory=list)
 
     @property
     def copy_count(self) -> int:
@@ -94,6 +101,11 @@ class SearchResult:
     mode: str  # the mode actually used
     terms: list[str] = field(default_factory=list)  # the phrases/words highlighted
     notice: str | None = None  # e.g. "semantic index missing: keyword results shown"
+    # The labelled second list (request.related): paragraphs that do not hold the query literally but
+    # share some of its words or its meaning, best first, at most RELATED_LIMIT, never in `total`.
+    related: list[Hit] = field(default_factory=list)
+    related_words: list[str] = field(default_factory=list)  # the words the partial matches were sought by
+    suggestions: list[str] = field(default_factory=list)  # did you mean: corpus words near a term that found nothing
 
     @property
     def pages(self) -> int:
@@ -114,4 +126,8 @@ class SearchResult:
             "notice": self.notice,
             "facets": {k: [[v, n] for v, n in vs] for k, vs in self.facets.items()},
             "hits": [h.to_json() for h in self.hits],
+            "related_total": len(self.related),
+            "related_words": self.related_words,
+            "related": [h.to_json() for h in self.related],
+            "suggestions": self.suggestions,
         }

@@ -176,14 +176,14 @@ def kwic(settings, phrase: str, width: int = 20, sort: str = "left", limit: int 
     budget (indexer.budget) can cut that scan short, and `notice` says so.
     """
     if sort not in SORTS:
-        raise QueryError(f"unknown sort {sort!r}: use left, right or position")
+        raise QueryError(f"unknown sort {sort!r}: use left, right or position", zh="排序方式只能是 左/右/位置（left、right、position）")
     phrase = (phrase or "").strip().strip('"“”')
     if not RUN.search(fold(phrase)):
-        raise QueryError("give a word or phrase to look up, e.g. corpus kwic 要素保障")
+        raise QueryError("give a word or phrase to look up, e.g. corpus kwic 要素保障", zh="请输入要看语境的词或短语，例如 要素保障")
     if width < 1 or width > 200:
-        raise QueryError("width must be between 1 and 200 characters")
+        raise QueryError("width must be between 1 and 200 characters", zh="语境宽度应在 1 到 200 字之间")
     if limit is not None and limit < 0:
-        raise QueryError("limit must be 0 or more")
+        raise QueryError("limit must be 0 or more", zh="条数不能小于 0")
     view = open_view(settings)
     key = ("kwic", phrase, width, sort, limit, tuple(sorted((filters or {}).items())), fold_reposts, top,
            collocate_sample)

@@ -122,12 +122,15 @@ def _lex(text: str) -> list[tuple[str, str]]:
             close = _OPEN_QUOTES[c]
             j = text.find(close, i + 1)
             if j < 0 and c == '"':
-                raise QueryError(f'unbalanced quote in {text!r}: close the phrase with another "')
+                raise QueryError(f'unbalanced quote in {text!r}: close the phrase with another "',
+                                 zh='引号没有配对：请在短语末尾再加一个 "（或用中文引号“…”）')
             if j < 0:
-                raise QueryError(f"unbalanced quote {c} in {text!r}: close the phrase with {close}")
+                raise QueryError(f"unbalanced quote {c} in {text!r}: close the phrase with {close}",
+                                 zh=f"引号 {c} 没有配对：请用 {close} 结束短语")
             phrase = text[i + 1:j].strip()
             if not phrase:
-                raise QueryError("empty phrase \"\": put the words to find between the quotes")
+                raise QueryError("empty phrase \"\": put the words to find between the quotes",
+                                 zh="引号里是空的：请把要找的短语写在引号中间")
             out.append(("neg_phrase" if neg else "phrase", phrase))
             i = j + 1
             continue
@@ -152,7 +155,8 @@ def _lex(text: str) -> list[tuple[str, str]]:
             key = FIELD_ALIASES.get(name.lower())
             if key is None:
                 if re.match(r"^[A-Za-z]+$", name):
-                    raise QueryError(f"unknown field '{name}:' — use one of: " + ", ".join(f + ":" for f in FIELDS))
+                    raise QueryError(f"unknown field '{name}:' — use one of: " + ", ".join(f + ":" for f in FIELDS),
+                                     zh=f"不认识的筛选字段「{name}:」：可用 标题: 网站: 类型: 单位: 层级: 年份:")
                 out.append(("word", word))  # e.g. 指出：xx (a colon in Chinese text)
                 continue
             if not value:
@@ -161,11 +165,11 @@ def _lex(text: str) -> list[tuple[str, str]]:
                     close = _OPEN_QUOTES[text[i]]
                     k = text.find(close, i + 1)
                     if k < 0:
-                        raise QueryError(f"unbalanced quote after {name}:")
+                        raise QueryError(f"unbalanced quote after {name}:", zh=f"「{name}:」后的引号没有配对")
                     value = text[i + 1:k].strip()
                     i = k + 1
             if not value:
-                raise QueryError(f"'{name}:' needs a value, e.g. {name}:2023")
+                raise QueryError(f"'{name}:' needs a value, e.g. {name}:2023", zh=f"「{name}:」后面缺少内容，例如 年份:2023")
             out.append(("field", f"{key}\x00{value}"))
             continue
         out.append(("neg_word" if neg else "word", word))
@@ -175,13 +179,15 @@ def _lex(text: str) -> list[tuple[str, str]]:
 def parse_year(value: str) -> tuple[int, int]:
     m = _YEAR_RE.match(value.strip())
     if not m or not (m.group(1) or m.group(3)):
-        raise QueryError(f"year:{value} is not a year or range: use year:2023 or year:2020..2024")
+        raise QueryError(f"year:{value} is not a year or range: use year:2023 or year:2020..2024",
+                         zh=f"「{value}」不是年份：请写成 2023 或 2020..2024")
     lo = int(m.group(1)) if m.group(1) else 0
     hi = int(m.group(3)) if m.group(3) else (9999 if m.group(2) else lo)
     if not m.group(2):
         hi = lo
     if lo > hi:
-        raise QueryError(f"year range {value} runs backwards: use year:{hi}..{lo}")
+        raise QueryError(f"year range {value} runs backwards: use year:{hi}..{lo}",
+                         zh=f"年份范围 {value} 前后颠倒：请写成 {hi}..{lo}")
     return lo, hi
 
 
@@ -191,13 +197,15 @@ def parse(text: str, *, max_chars: int = 500, filters: dict[str, str] | None = N
         text = ""
     text = _strip_invisible(text)  # the stored text has none (corpus.cleaning): 要\u200c素保障 finds 要素保障
     if len(text) > max_chars:
-        raise QueryError(f"query too long ({len(text)} characters; the limit is {max_chars}): shorten it")
+        raise QueryError(f"query too long ({len(text)} characters; the limit is {max_chars}): shorten it",
+                         zh=f"查询过长：{len(text)} 字，最多 {max_chars} 字。请缩短后重试。")
     q = Query(text=text)
     pending_or = False
     for kind, value in _lex(text.strip()):
         if kind == "or":
             if not q.clauses or pending_or:
-                raise QueryError("OR needs a word on each side, e.g. 双招双引 OR 招商引资")
+                raise QueryError("OR needs a word on each side, e.g. 双招双引 OR 招商引资",
+                                 zh="OR（或 |）两边都要有词，例如：双招双引 OR 招商引资")
             pending_or = True
             continue
         if kind == "field":
@@ -209,7 +217,8 @@ def parse(text: str, *, max_chars: int = 500, filters: dict[str, str] | None = N
         term = Term(value, exact=kind in ("phrase", "neg_phrase"))
         if not RUN.search(term.folded):
             if kind.startswith("neg") or pending_or:
-                raise QueryError(f"nothing searchable in {value!r}: use letters, digits or Chinese characters")
+                raise QueryError(f"nothing searchable in {value!r}: use letters, digits or Chinese characters",
+                                 zh=f"「{value}」里没有可检索的字：请用汉字、字母或数字")
             continue  # lone punctuation: ignore
         if kind.startswith("neg"):
             q.excluded.append(term)
@@ -219,13 +228,15 @@ def parse(text: str, *, max_chars: int = 500, filters: dict[str, str] | None = N
         else:
             q.clauses.append(Clause([term]))
     if pending_or:
-        raise QueryError("OR needs a word on each side, e.g. 双招双引 OR 招商引资")
+        raise QueryError("OR needs a word on each side, e.g. 双招双引 OR 招商引资",
+                                 zh="OR（或 |）两边都要有词，例如：双招双引 OR 招商引资")
     for key, val in (filters or {}).items():
         if val in (None, ""):
             continue
         key2 = FIELD_ALIASES.get(str(key).lower())
         if key2 is None:
-            raise QueryError(f"unknown filter '{key}': use one of {', '.join(FIELDS)}")
+            raise QueryError(f"unknown filter '{key}': use one of {', '.join(FIELDS)}",
+                             zh=f"不认识的筛选条件「{key}」")
         vals = val if isinstance(val, (list, tuple)) else [val]
         for v in vals:
             v = str(v)
@@ -234,6 +245,7 @@ def parse(text: str, *, max_chars: int = 500, filters: dict[str, str] | None = N
             q.filters.setdefault(key2, []).append(v)
     if not q.clauses:
         if q.excluded or q.filters:
-            raise QueryError("add at least one word to find: exclusions and filters only narrow a search")
-        raise QueryError("empty query: type a word or \"phrase\" to find")
+            raise QueryError("add at least one word to find: exclusions and filters only narrow a search",
+                             zh="请至少输入一个要找的词：排除词和筛选条件只能缩小范围")
+        raise QueryError("empty query: type a word or \"phrase\" to find", zh="查询是空的：请输入要找的词或短语")
     return q

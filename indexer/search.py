@@ -1,40 +1,47 @@
 """The one search function: `search(settings, request) -> SearchResult`, and `iter_hits` for export.
 
-How a keyword query runs
-1. `indexer.query.parse` -> required clauses (each: alternatives joined by OR), exclusions, filters.
-2. Each term is looked up in the keyword index (indexer.keyword, all numpy): its exact form in the
-   character index (every occurrence of the substring, single characters too, checked against the
-   folded text held in memory); an unquoted term also matches "scattered" (all its jieba words
-   somewhere in the paragraph, from the word postings). Clauses combine as sorted row arrays.
-3. Ranking tiers: paragraphs containing every term exactly (and, for several words, the words
-   written together) come first, then exact-but-apart, then scattered; within a tier BM25, boosted
-   when the document title or the heading paragraph itself carries a term; ties by newer date.
-4. Filters (title/site/type/unit/year/level) are checked against an in-memory table of document
-   fields (once per document); scope 同句 checks each candidate's folded text in memory, using
-   the sentence ends the index precomputed (no SQLite reads).
-5. Reposts fold: the best-ranked paragraph of each near-duplicate cluster stands for it and lists
-   the other places it appears (Hit.copies). Totals and facets count folded hits.
-Semantic and hybrid modes get candidates from indexer.semantic / indexer.hybrid and then share
-steps 4-5; when those are unavailable the keyword result comes back with a notice.
+Two lists, one truth. The main list is the *literal* matches of the query language, with a true count:
+every paragraph holding each clause (one of its OR alternatives) as an exact substring of its folded
+text (single characters and parts of words too; in one sentence for 同句), none of the exclusions, in
+documents passing the filters. Meaning never adds to it. Paragraphs that share only some of the words,
+or only the meaning, form a second, labelled, bounded list (`SearchResult.related`), never counted.
+
+How a query runs
+1. `indexer.query.parse` -> required clauses, exclusions, filters.
+2. Literal rows from the character index (indexer.keyword: every occurrence, checked against the folded
+   text held in memory); clauses combine as sorted row arrays; filters against an in-memory document
+   table; 同句 with the sentence ends the index precomputed (no SQLite reads).
+3. Ranking (indexer.rank): several words typed apart rank first where they are written together;
+   fragments last; within a tier BM25 x title boost x a length/heading prior. In hybrid mode (the default
+   once embeddings exist) the first RERANK_TOP are re-ordered by fusing keyword and semantic rank.
+4. Related list (unquoted words of 2+ characters, or when asked): partial matches (most of the finest
+   words, function words of a question dropped: indexer.questions) fused with meaning neighbours from
+   the embedding index (no fragments, headings or literal hits).
+5. Reposts fold: the best-ranked paragraph of each near-duplicate cluster stands for it and lists the
+   other places it appears (Hit.copies). Totals and facets count folded hits.
+6. Nothing found: did-you-mean suggestions from the corpus vocabulary (indexer.suggest).
+Semantic mode lists meaning neighbours only (labelled as such by the front ends).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import threading
 import time
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from corpus.errors import QueryError
+from corpus.errors import CorpusError, QueryError
 from corpus.store import Store
 
-from . import analysis, budget
+from . import analysis, budget, questions, rank
 from .analysis import RUN, SENTENCE_END, fold, sentence_bounds
 from .api import MODES, SCOPES, Copy, Hit, SearchRequest, SearchResult, Span
 from .facets import unit_level
@@ -46,16 +53,14 @@ from .terms import query_tokenizer
 
 log = logging.getLogger(__name__)
 
-SEMANTIC_CANDIDATES = 500
-HYBRID_KEYWORD = 500
-# In hybrid mode the topic neighbours join the keyword hits; more than a few pages of them only
-# inflates the total a drafter sees ("114 hits" for a phrase 5 paragraphs contain). With a filter
-# more are fetched, since the filter drops some after retrieval.
-HYBRID_SEMANTIC = 100
+SEMANTIC_CANDIDATES = 500  # semantic mode: meaning neighbours listed
+RELATED_LIMIT = 20  # the labelled second list ("意思相近 / 部分匹配"), never counted in the total
+RELATED_POOL = 60  # candidates of each side fused into it
+RELATED_MIN_CHARS = 15  # shorter lines never join it (e5 ranks short lines high)
+PARTIAL_SHARE = 0.6  # a partial match holds at least this share of the words (2 of 3, 3 of 4...)
 MAX_PER_PAGE = 200
 MAX_COPIES = 50
 TITLE_BOOST = 1.5
-HEADING_BOOST = 1.3
 FACET_LIMIT = 30
 
 QUERY_HELP = HELP
@@ -177,11 +182,6 @@ def _doc_state(store: Store) -> tuple[dict[int, DocInfo], DocArrays]:
     return cached[1], cached[2]
 
 
-def _doc_table(settings, store: Store) -> dict[int, DocInfo]:
-    """Document fields by id, reloaded only when the documents table changed."""
-    return _doc_state(store)[0]
-
-
 def default_mode(settings) -> str:
     """'hybrid' once an embedding index exists, else 'keyword'."""
     ok, _ = _semantic_status(settings)
@@ -266,15 +266,6 @@ def _filter_fn(q: Query):
 
             checks.append(check)
     return lambda d: all(c(d) for c in checks)
-
-
-def _texts(store: Store, pids: list[int]) -> dict[int, str]:
-    out = {}
-    for i in range(0, len(pids), 900):
-        chunk = pids[i:i + 900]
-        rows = store.db.execute(f"SELECT id, text FROM paragraphs WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-        out.update({r[0]: r[1] for r in rows})
-    return out
 
 
 _CLOSERS = "”’」』）)"  # may continue a sentence end (see analysis.SENTENCE_END)
@@ -396,48 +387,24 @@ class Cand:
     cluster: int
     score: float
     best_sentence: str | None = None
+    relation: str | None = None
 
 
-def _scattered_words(term: QTerm, tokenizer) -> list[str]:
-    """The jieba words of an unquoted term that may appear apart (none for quoted or one character)."""
-    if term.exact or term.is_char:
-        return []
-    return analysis.fine_words(term.text, tokenizer)
+@dataclass
+class _Rows:
+    """Matched index rows with what ranking needs of each: document slot, date rank, title boost."""
+
+    rows: np.ndarray
+    inv: np.ndarray  # row -> index into udocs
+    udocs: np.ndarray
+    drank: np.ndarray  # per udoc
+    tboost: np.ndarray  # per udoc
 
 
-def _keyword_ranked(settings, q: Query, scope: str, store: Store, docs: dict[int, DocInfo],
-                    keep) -> list[Cand]:
-    """Set algebra over sorted row arrays (exact phrases from the character index, scattered words
-    from the word postings), one vectorised BM25 pass over the matches, then a numpy sort."""
-    view: IndexView = open_view(settings)
-    tokenizer = query_tokenizer(settings)
-    exact_all: np.ndarray | None = None
-    matched: np.ndarray | None = None
-    words: list[str] = []
-    for c in q.clauses:
-        e_c = m_c = _EMPTY
-        for t in c.alternatives:
-            e_t = _exact_rows(view, t)
-            e_c = _union(e_c, e_t)
-            m_c = _union(m_c, e_t)
-            fine = _scattered_words(t, tokenizer)
-            if fine:
-                m_c = _union(m_c, view.rows_with_words(fine))
-            words += analysis.cut_words(t.text, tokenizer)
-            if not t.exact:
-                words += analysis.fine_words(t.text, tokenizer)
-        exact_all = e_c if exact_all is None else _intersect(exact_all, e_c)
-        matched = m_c if matched is None else _intersect(matched, m_c)
-        if not len(matched):
-            return []
-    for t in q.excluded:
-        ex = _exact_rows(view, t)
-        if len(ex):
-            matched = np.setdiff1d(matched, ex, assume_unique=True)
-    if not len(matched):
-        return []
-    rows = np.asarray(matched, dtype=np.int64)
-    # documents: filters, title boost, date order (per distinct document, vectorised)
+def _with_docs(view: IndexView, arr: DocArrays, q: Query, rows: np.ndarray, filtered: bool) -> _Rows:
+    """Rows whose documents pass the filters, with each document's date rank and title boost
+    (computed per distinct document, vectorised)."""
+    rows = np.asarray(rows, dtype=np.int64)
     didx = view.docidx[rows]
     present = np.zeros(len(view.doc_ids), dtype=bool)
     present[didx] = True
@@ -445,44 +412,148 @@ def _keyword_ranked(settings, q: Query, scope: str, store: Store, docs: dict[int
     slot = np.zeros(len(view.doc_ids), dtype=np.int64)
     slot[uidx] = np.arange(len(uidx))
     udocs, inv = view.doc_ids[uidx], slot[didx]
-    arr = _doc_state(store)[1]
     pos = np.searchsorted(arr.ids, udocs)
     pos[pos >= len(arr.ids)] = 0
     ok = (arr.ids[pos] == udocs) if len(arr.ids) else np.zeros(len(udocs), dtype=bool)
-    if keep is not None:
+    if filtered:
         allowed = arr.allowed(q)
         if allowed is not None:
             ok &= allowed[pos]
     terms_f = [t.folded for t in q.positive_terms]
-    ftitle = arr.ftitle
     tboost = np.ones(len(udocs), dtype=np.float64)
     ok_pos = np.flatnonzero(ok)
-    tb = [any(t in ftitle[p] for t in terms_f) for p in pos[ok_pos].tolist()]
+    tb = [any(t in arr.ftitle[p] for t in terms_f) for p in pos[ok_pos].tolist()]
     tboost[ok_pos[np.asarray(tb, dtype=bool)]] = TITLE_BOOST
-    drank = arr.date_rank[pos]
     sel = ok[inv]
-    rows, inv = rows[sel], inv[sel]
+    return _Rows(rows=rows[sel], inv=inv[sel], udocs=udocs, drank=arr.date_rank[pos], tboost=tboost)
+
+
+def _row_lengths(view: IndexView, rows: np.ndarray) -> np.ndarray:
+    toff = view.chars.toff
+    return np.asarray(toff[rows + 1]) - np.asarray(toff[rows]) - 1
+
+
+def _bm25_words(q: Query, tokenizer) -> list[str]:
+    words: list[str] = []
+    for t in q.positive_terms:
+        words += analysis.cut_words(t.text, tokenizer)
+        if not t.exact:
+            words += analysis.fine_words(t.text, tokenizer)
+    return words
+
+
+def _literal_query(q: Query) -> Query:
+    """The query with every term exact: what the 同句 check applies to literal candidates."""
+    return Query(clauses=[type(c)([QTerm(t.text, exact=True) for t in c.alternatives]) for c in q.clauses],
+                 excluded=q.excluded, filters=q.filters, text=q.text)
+
+
+def _literal_ranked(view: IndexView, arr: DocArrays, q: Query, scope: str, tokenizer) -> list[Cand]:
+    """The literal matches: paragraphs holding every clause (one of its alternatives, as an exact
+    substring of the folded text; in one sentence for 同句), none of the exclusions, in documents
+    passing the filters. Ranked: words written together first (several words typed apart), fragments
+    last; within a tier BM25 x title boost x length/heading prior."""
+    matched: np.ndarray | None = None
+    for c in q.clauses:
+        m_c = _EMPTY
+        for t in c.alternatives:
+            m_c = _union(m_c, _exact_rows(view, t))
+        matched = m_c if matched is None else _intersect(matched, m_c)
+        if not len(matched):
+            return []
+    for t in q.excluded:
+        ex = _exact_rows(view, t)
+        if len(ex):
+            matched = np.setdiff1d(matched, ex, assume_unique=True)
+    if matched is None or not len(matched):
+        return []
+    r = _with_docs(view, arr, q, matched, filtered=bool(q.filters))
+    rows, inv = r.rows, r.inv
     if not len(rows):
         return []
     if scope == "sentence":
-        sel = _same_sentence_rows(view, q, tokenizer, rows)
+        sel = _same_sentence_rows(view, _literal_query(q), tokenizer, rows)
         rows, inv = rows[sel], inv[sel]
         if not len(rows):
             return []
+    words = _bm25_words(q, tokenizer)
     score = (view.bm25(words, rows) if words else np.zeros(len(rows))) + 0.001
-    score *= tboost[inv]
-    score = np.where(np.asarray(view.head[rows]) != 0, score * HEADING_BOOST, score)
-    exact_all = _intersect(exact_all, rows)
+    heads = np.asarray(view.head[rows])
+    lengths = _row_lengths(view, rows)
+    score *= r.tboost[inv] * rank.prior(lengths, heads)
     jt = _joined_term(q)
-    joined = _intersect(_exact_rows(view, jt), exact_all) if jt is not None and len(exact_all) else exact_all
-    tier = np.where(np.isin(rows, exact_all, assume_unique=True),
-                    np.where(np.isin(rows, joined, assume_unique=True), 2, 1), 0)
+    if jt is not None:
+        tier = np.where(np.isin(rows, _exact_rows(view, jt), assume_unique=True), 2, 1)
+    else:
+        tier = np.full(len(rows), 2)
+    tier = np.where(rank.is_fragment(lengths, heads), -1, tier)
     pids = np.asarray(view.pid[rows])
-    order = np.lexsort((pids, drank[inv], -np.round(score, 4), -tier))
+    order = np.lexsort((pids, r.drank[inv], -np.round(score, 4), -tier))
     final = (score + 1000.0 * tier)[order].tolist()
     return [Cand(p, d, cl, sc) for p, d, cl, sc in zip(
-        pids[order].tolist(), udocs[inv[order]].tolist(), np.asarray(view.cluster[rows])[order].tolist(), final,
+        pids[order].tolist(), r.udocs[inv[order]].tolist(), np.asarray(view.cluster[rows])[order].tolist(), final,
         strict=True)]
+
+
+def _partial_words(q: Query, tokenizer) -> tuple[list[str], int]:
+    """Words a paragraph may hold *some* of to be a partial match, and how many it must hold.
+
+    Unquoted terms only, cut into their finest dictionary words (要素保障 -> 要素 保障), question and
+    function words dropped (indexer.questions); single characters do not count."""
+    stop = questions.stopwords()
+    words: list[str] = []
+    for t in q.positive_terms:
+        if t.exact or t.is_char:
+            continue
+        for w in analysis.fine_words(t.text, tokenizer):
+            if len(w) >= 2 and w not in stop and w not in words:
+                words.append(w)
+    if not words:
+        return [], 0
+    need = len(words) if len(words) <= 2 else max(2, math.ceil(PARTIAL_SHARE * len(words)))
+    return words, need
+
+
+def _partial_ranked(view: IndexView, arr: DocArrays, q: Query, words: list[str], need: int,
+                    literal: set[int], limit: int) -> list[Cand]:
+    """Paragraphs (not literal hits) holding at least `need` of `words` (as substrings), ranked by the
+    inverse document frequency of the words they hold x the length prior."""
+    if not words or need <= 0:
+        return []
+    postings = [view.phrase_rows(analysis.fold(w)) for w in words]
+    idf = [math.log(view.n / (len(p) + 1)) + 1 for p in postings]
+    allrows = np.concatenate([np.asarray(p, dtype=np.int64) for p in postings]) if postings else _EMPTY
+    if not len(allrows):
+        return []
+    weights = np.concatenate([np.full(len(p), w) for p, w in zip(postings, idf, strict=True)])
+    uniq, inverse, counts = np.unique(allrows, return_inverse=True, return_counts=True)
+    cover = np.zeros(len(uniq))
+    np.add.at(cover, inverse, weights)
+    keep = counts >= need
+    rows, cover = uniq[keep], cover[keep]
+    for t in q.excluded:
+        ex = _exact_rows(view, t)
+        if len(ex):
+            sel = ~np.isin(rows, ex)
+            rows, cover = rows[sel], cover[sel]
+    if not len(rows):
+        return []
+    lit = np.isin(np.asarray(view.pid[rows]), np.fromiter(literal, dtype=np.int64, count=len(literal))) \
+        if literal else np.zeros(len(rows), dtype=bool)
+    rows, cover = rows[~lit], cover[~lit]
+    r = _with_docs(view, arr, q, rows, filtered=bool(q.filters))
+    if not len(r.rows):
+        return []
+    sel_cover = cover[np.searchsorted(rows, r.rows)]
+    heads = np.asarray(view.head[r.rows])
+    lengths = _row_lengths(view, r.rows)
+    score = sel_cover * rank.prior(lengths, heads) * r.tboost[r.inv]
+    score = np.where(rank.is_fragment(lengths, heads) | (lengths < RELATED_MIN_CHARS), score * 0.01, score)
+    order = np.lexsort((r.drank[r.inv], -np.round(score, 4)))[:limit]
+    pids = np.asarray(view.pid[r.rows])[order]
+    return [Cand(int(p), int(d), int(cl), float(s), relation="partial") for p, d, cl, s in zip(
+        pids.tolist(), r.udocs[r.inv[order]].tolist(), np.asarray(view.cluster[r.rows])[order].tolist(),
+        score[order].tolist(), strict=True)]
 
 
 def _neg_date(date: str) -> tuple:
@@ -490,34 +561,39 @@ def _neg_date(date: str) -> tuple:
     return tuple(-ord(ch) for ch in date) + (1,)
 
 
-def _pid_info(store: Store, pids: list[int]) -> dict[int, tuple[int, int]]:
-    out = {}
-    for i in range(0, len(pids), 900):
-        chunk = pids[i:i + 900]
-        rows = store.db.execute(
-            f"SELECT id, doc_id, cluster_id FROM paragraphs WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-        out.update({r[0]: (r[1], r[2] if r[2] is not None else r[0]) for r in rows})
-    return out
+def _view_rows(view: IndexView, pids: list[int]) -> np.ndarray:
+    """Index rows of paragraph ids (-1 where the keyword index does not hold the id)."""
+    p = np.asarray(pids, dtype=np.int64)
+    vp = np.asarray(view.pid)
+    pos = np.searchsorted(vp, p)
+    pos[pos >= len(vp)] = 0
+    return np.where(vp[pos] == p, pos, -1) if len(vp) else np.full(len(p), -1)
 
 
-def _semantic_ranked(settings, q: Query, store, docs, keep, query_text: str,
-                     k: int = SEMANTIC_CANDIDATES) -> list[Cand]:
-    from .semantic import semantic_search
-
-    found = semantic_search(settings, query_text, k)
-    info = _pid_info(store, [p for p, _, _ in found])
+def _meaning_ranked(view: IndexView, arr: DocArrays, q: Query, docs, keep, scores, store, skip: set[int],
+                    k: int) -> list[Cand]:
+    """Meaning neighbours from the embedding index: never a literal hit, a fragment, a heading or a
+    line shorter than RELATED_MIN_CHARS (e5 ranks short lines high), nor an excluded term."""
+    found = scores.top(store, k * 3 + 20, skip=skip)
+    rows = _view_rows(view, [p for p, _, _ in found])
     out = []
-    texts = _texts(store, [p for p, _, _ in found]) if q.excluded else {}
-    for pid, score, sentence in found:
-        if pid not in info:
+    for (pid, score, window), row in zip(found, rows.tolist(), strict=True):
+        if row < 0:
             continue
-        doc_id, cluster = info[pid]
+        if view.head[row] or _row_lengths(view, np.array([row]))[0] < RELATED_MIN_CHARS:
+            continue
+        doc_id = int(view.docid[row])
         d = docs.get(doc_id)
         if d is None or (keep is not None and not keep(d)):
             continue
-        if q.excluded and any(t.folded in fold(texts.get(pid, "")) for t in q.excluded):
-            continue
-        out.append(Cand(pid, doc_id, cluster, float(score), sentence))
+        if q.excluded:
+            t0, t1 = int(view.chars.toff[row]), int(view.chars.toff[row + 1])
+            text = view.chars.text[t0:t1]
+            if any(t.folded in text for t in q.excluded):
+                continue
+        out.append(Cand(pid, doc_id, int(view.cluster[row]), float(score), window, relation="meaning"))
+        if len(out) >= k:
+            break
     return out
 
 
@@ -525,41 +601,134 @@ def _semantic_text(q: Query) -> str:
     return " ".join(t.text for t in q.positive_terms)
 
 
-def _ranked(settings, q: Query, request: SearchRequest, store, docs) -> tuple[list[Cand], str, str | None]:
+@dataclass
+class _Plan:
+    """What a request resolves to before hits are built."""
+
+    q: Query
+    store: Store
+    docs: dict[int, DocInfo]
+    cands: list[Cand]  # the main list, ranked (literal matches; semantic mode: meaning neighbours)
+    related: list[Cand]
+    related_words: list[str]
+    mode: str
+    notice: str | None
+    suggestions: list[str]
+
+
+def _wants_related(request: SearchRequest, q: Query) -> bool:
+    if request.related is not None:
+        return request.related
+    return any(not t.exact and not t.is_char for t in q.positive_terms)
+
+
+def _semantic_scores(settings, q: Query, notices: list[str]):
+    from .semantic import QueryScores
+
+    try:
+        return QueryScores(settings, _semantic_text(q))
+    except CorpusError as e:  # a broken or missing embedding index must not break literal search
+        notices.append(f"semantic ranking unavailable ({e}): keyword order shown")
+        return None
+
+
+def _plan(settings, request: SearchRequest) -> _Plan:
+    _validate(request)
+    q = parse(request.query, max_chars=settings.max_query_chars, filters=request.filters)
+    analysis.configure(settings)
+    store = _store(settings)
+    docs, arr = _doc_state(store)
+    view: IndexView = open_view(settings)
+    tokenizer = query_tokenizer(settings)
     keep = _filter_fn(q)
     mode = request.mode or "keyword"
-    notice = None
+    notices: list[str] = []
     if mode in ("semantic", "hybrid"):
         ok, why = _semantic_status(settings)
         if not ok:
-            notice = f"{why}: keyword results shown"
+            notices.append(f"{why}: keyword results shown")
             mode = "keyword"
-    if mode == "keyword":
-        return _keyword_ranked(settings, q, request.scope, store, docs, keep), mode, notice
+    scores = _semantic_scores(settings, q, notices) if mode in ("semantic", "hybrid") else None
+    if mode != "keyword" and scores is None:
+        mode = "keyword"
     if mode == "semantic":
-        return _semantic_ranked(settings, q, store, docs, keep, _semantic_text(q)), mode, notice
-    # hybrid
-    from .hybrid import fuse
+        main = _meaning_ranked(view, arr, q, docs, keep, scores, store, set(), SEMANTIC_CANDIDATES)
+        for c in main:
+            c.relation = None
+        cands = _fold(main, request.fold)
+        related: list[Cand] = []
+        words: list[str] = []
+    else:
+        lit = _literal_ranked(view, arr, q, request.scope, tokenizer)
+        if scores is not None and len(lit) > 1:
+            lit = _reranked(view, lit, scores)
+        cands = _fold(lit, request.fold)
+        related, words = [], []
+        if _wants_related(request, q):
+            related, words = _related(view, arr, q, docs, keep, scores, store, tokenizer, lit, request.fold)
+    if request.sort == "date":
+        cands.sort(key=lambda c: _neg_date((docs[c.doc_id].date or "") if c.doc_id in docs else ""))
+    suggestions = _suggestions(view, q) if not cands else []
+    return _Plan(q=q, store=store, docs=docs, cands=cands, related=related, related_words=words, mode=mode,
+                 notice="; ".join(notices) or None, suggestions=suggestions)
 
-    kw = _keyword_ranked(settings, q, request.scope, store, docs, keep)
-    sem = _semantic_ranked(settings, q, store, docs, keep, _semantic_text(q),
-                           SEMANTIC_CANDIDATES if keep is not None else HYBRID_SEMANTIC)
-    head = kw[:HYBRID_KEYWORD]
-    by_pid = {c.pid: c for c in head}
-    for c in sem:
-        if c.pid in by_pid:
-            by_pid[c.pid].best_sentence = c.best_sentence
-        else:
-            by_pid[c.pid] = c
-    fused = fuse([(c.pid, c.score) for c in head], [(c.pid, c.score) for c in sem], len(by_pid))
-    out = []
-    for pid, score in fused:
-        c = by_pid.get(pid)
-        if c is not None:
-            out.append(Cand(c.pid, c.doc_id, c.cluster, float(score), c.best_sentence))
-    seen = {c.pid for c in out}
-    out += [c for c in kw[HYBRID_KEYWORD:] if c.pid not in seen]
-    return out, mode, notice
+
+def _reranked(view: IndexView, lit: list[Cand], scores) -> list[Cand]:
+    """The literal hits re-ordered by meaning within their tiers (the first RERANK_TOP of them)."""
+    head = lit[:rank.RERANK_TOP]
+    rows = _view_rows(view, [c.pid for c in head])
+    valid = rows >= 0
+    safe = np.where(valid, rows, 0)
+    priors = np.where(valid, rank.prior(_row_lengths(view, safe), np.asarray(view.head[safe])), 1.0)
+    sem = scores.best([c.pid for c in head])
+    order = rank.rerank([_tier(c.score) for c in head], sem, priors)
+    return [head[i] for i in order] + lit[rank.RERANK_TOP:]
+
+
+def _tier(score: float) -> int:
+    # _literal_ranked adds 1000 x tier to the score (tier -1, 1 or 2; BM25 itself stays far below 1000)
+    return int(math.floor((score + 500.0) / 1000.0))
+
+
+def _related(view, arr, q, docs, keep, scores, store, tokenizer, lit: list[Cand], fold_reposts: bool):
+    """The labelled second list: partial matches (some of the words) and meaning neighbours, fused."""
+    literal = {c.pid for c in lit}
+    lit_clusters = {c.cluster for c in lit}
+    words, need = _partial_words(q, tokenizer)
+    partial = _partial_ranked(view, arr, q, words, need, literal, RELATED_POOL)
+    meaning = _meaning_ranked(view, arr, q, docs, keep, scores, store, literal, RELATED_POOL) if scores else []
+    if meaning:
+        from .hybrid import fuse
+
+        by_pid = {c.pid: c for c in partial}
+        for c in meaning:
+            if c.pid in by_pid:  # both: keep the best sentence e5 found, it is a partial match
+                by_pid[c.pid].best_sentence = c.best_sentence
+            else:
+                by_pid[c.pid] = c
+        fused = fuse([(c.pid, c.score) for c in partial], [(c.pid, c.score) for c in meaning], len(by_pid))
+        merged = [by_pid[p] for p, _ in fused]
+    else:
+        merged = partial
+    if fold_reposts:
+        merged = [c for c in _fold(merged, True) if c.cluster not in lit_clusters]
+    return merged[:RELATED_LIMIT], words
+
+
+def _suggestions(view: IndexView, q: Query) -> list[str]:
+    """Did you mean: the query with a term that matched nothing replaced by a frequent corpus word
+    one edit away (要素包障 -> 要素保障)."""
+    from .suggest import suggest
+
+    out: list[str] = []
+    for t in q.positive_terms:
+        if len(_exact_rows(view, t)):
+            continue
+        for s in suggest(view, t.folded):
+            fixed = q.text.replace(t.text, s, 1) if t.text in q.text else s
+            if fixed not in out and fixed != q.text:
+                out.append(fixed)
+    return out[:3]
 
 
 def _fold(cands: list[Cand], fold_reposts: bool) -> list[Cand]:
@@ -598,33 +767,21 @@ def _facets(cands: list[Cand], docs: dict[int, DocInfo]) -> dict[str, list[tuple
 
 # --- hits ---------------------------------------------------------------------------------------
 
-def _needles(q: Query, text_folded: str, tokenizer) -> list[str]:
-    needles = []
-    for t in q.positive_terms:
-        if t.folded in text_folded:
-            needles.append(t.folded)
-        elif not t.exact:
-            needles.extend(analysis.fine_words(t.text, tokenizer))
+def _needles(q: Query, text_folded: str, related_words: list[str] | None) -> list[str]:
+    """What to mark in a hit: the query's terms where the text holds them whole; in the related list
+    also the whole partial-match words (never single characters)."""
+    needles = [t.folded for t in q.positive_terms if t.folded in text_folded]
+    if related_words:
+        needles += [w for w in related_words if len(w) >= 2 and w in text_folded]
     return needles
 
 
 def _make_hits(settings, store: Store, docs, q: Query, cands: list[Cand], start_rank: int,
-               fold_reposts: bool) -> list[Hit]:
+               fold_reposts: bool, related_words: list[str] | None = None) -> list[Hit]:
     if not cands:
         return []
-    pids = [c.pid for c in cands]
-    rows = {}
-    for i in range(0, len(pids), 900):
-        chunk = pids[i:i + 900]
-        for r in store.db.execute(
-            "SELECT id, doc_id, position, text, kind, section, cluster_id FROM paragraphs "
-            f"WHERE id IN ({','.join('?' * len(chunk))})", chunk,
-        ):
-            rows[r[0]] = r
-    tokenizer = query_tokenizer(settings) if any(not t.exact for t in q.positive_terms) else None
+    rows = store.paragraphs_by_ids([c.pid for c in cands])
     hits = []
-    import json
-
     for i, c in enumerate(cands):
         r = rows.get(c.pid)
         d = docs.get(c.doc_id)
@@ -632,9 +789,14 @@ def _make_hits(settings, store: Store, docs, q: Query, cands: list[Cand], start_
             continue
         text = r["text"]
         f = fold(text)
-        needles = _needles(q, f, tokenizer) if tokenizer else [t.folded for t in q.positive_terms]
+        needles = _needles(q, f, related_words)
         spans = find_spans(text, needles, folded=f)
-        snip, snip_spans = snippet(text, spans)
+        best = _best_sentence(text, c.best_sentence, q)
+        if c.relation and best:  # the related list shows the sentence that matched, not scattered words
+            snip = best
+            snip_spans = find_spans(best, _needles(q, fold(best), related_words), folded=fold(best))
+        else:
+            snip, snip_spans = snippet(text, spans)
         copies = []
         if fold_reposts and r["cluster_id"] is not None:
             for m in store.cluster_members(r["cluster_id"]):
@@ -644,13 +806,17 @@ def _make_hits(settings, store: Store, docs, q: Query, cands: list[Cand], start_
                                    date=m["date"], unit=m["unit"], url=m["url"]))
                 if len(copies) >= MAX_COPIES:
                     break
+        body = store.section_body(c.doc_id, r["position"]) if r["kind"] == "heading" else []
+        relation = c.relation
+        if relation == "meaning" and any(w in f for w in (related_words or []) if len(w) >= 2):
+            relation = "partial"
         hits.append(Hit(
             paragraph_id=c.pid, doc_id=c.doc_id, position=r["position"], text=text,
             spans=[Span(s, e) for s, e in spans], snippet=snip, snippet_spans=[Span(s, e) for s, e in snip_spans],
             title=d.title, site=d.site, url=d.url, date=d.date, year=d.year, unit=d.unit, doc_type=d.doc_type,
             truncated=bool(d.truncated), section=json.loads(r["section"] or "[]"), kind=r["kind"],
             score=round(c.score, 4), rank=start_rank + i, cluster_id=r["cluster_id"], copies=copies,
-            best_sentence=_best_sentence(text, c.best_sentence, q),
+            best_sentence=best, relation=relation, body=body,
         ))
     return hits
 
@@ -677,50 +843,48 @@ def _best_sentence(text: str, window: str | None, q: Query) -> str | None:
 
 def _validate(request: SearchRequest) -> None:
     if request.mode not in MODES and request.mode is not None:
-        raise QueryError(f"unknown mode {request.mode!r}: use one of {', '.join(MODES)}")
+        raise QueryError(f"unknown mode {request.mode!r}: use one of {', '.join(MODES)}",
+                         zh="检索方式只能是 关键词/语义/混合（keyword、semantic、hybrid）")
     if request.scope not in SCOPES:
-        raise QueryError(f"unknown scope {request.scope!r}: use paragraph (同段) or sentence (同句)")
+        raise QueryError(f"unknown scope {request.scope!r}: use paragraph (同段) or sentence (同句)",
+                         zh="范围只能是 同段 或 同句")
     if request.page < 1:
-        raise QueryError("page must be 1 or more")
+        raise QueryError("page must be 1 or more", zh="页码应从 1 开始")
     if not 1 <= request.per_page <= MAX_PER_PAGE:
-        raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}")
+        raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}", zh=f"每页条数应在 1 到 {MAX_PER_PAGE} 之间")
     if request.sort not in ("relevance", "date"):
-        raise QueryError(f"unknown sort {request.sort!r}: use relevance or date")
-
-
-def _prepare(settings, request: SearchRequest):
-    _validate(request)
-    q = parse(request.query, max_chars=settings.max_query_chars, filters=request.filters)
-    analysis.configure(settings)
-    store = _store(settings)
-    docs = _doc_table(settings, store)
-    cands, mode, notice = _ranked(settings, q, request, store, docs)
-    cands = _fold(cands, request.fold)
-    if request.sort == "date":
-        cands.sort(key=lambda c: _neg_date((docs[c.doc_id].date or "") if c.doc_id in docs else ""))
-    return q, store, docs, cands, mode, notice
+        raise QueryError(f"unknown sort {request.sort!r}: use relevance or date", zh="排序只能是 相关度 或 日期")
 
 
 def search(settings, request: SearchRequest) -> SearchResult:
-    """One page of hits with total, facets and highlight terms. Raises QueryError/IndexMissing."""
+    """One page of hits with the true total, facets and highlight terms, plus the labelled related
+    list (first page only). Raises QueryError/IndexMissing."""
     t0 = time.perf_counter()
-    q, store, docs, cands, mode, notice = _prepare(settings, request)
+    plan = _plan(settings, request)
     start = (request.page - 1) * request.per_page
-    page = cands[start:start + request.per_page]
-    hits = _make_hits(settings, store, docs, q, page, start + 1, request.fold)
+    page = plan.cands[start:start + request.per_page]
+    hits = _make_hits(settings, plan.store, plan.docs, plan.q, page, start + 1, request.fold)
+    related = _make_hits(settings, plan.store, plan.docs, plan.q, plan.related, 1, request.fold,
+                         plan.related_words) if request.page == 1 else []
+    notice = plan.notice
     if budget.was_cut():
         notice = f"{notice}; {budget.NOTICE}" if notice else budget.NOTICE
     return SearchResult(
-        request=request, hits=hits, total=len(cands), facets=_facets(cands, docs),
-        took_ms=(time.perf_counter() - t0) * 1000, mode=mode, terms=q.highlight_terms(), notice=notice,
+        request=request, hits=hits, total=len(plan.cands), facets=_facets(plan.cands, plan.docs),
+        took_ms=(time.perf_counter() - t0) * 1000, mode=plan.mode, terms=plan.q.highlight_terms(),
+        notice=notice, related=related, related_words=plan.related_words, suggestions=plan.suggestions,
     )
 
 
-def iter_hits(settings, request: SearchRequest, batch: int = 200) -> Iterator[Hit]:
-    """Every hit of the request in rank order (page/per_page ignored), built `batch` at a time."""
-    q, store, docs, cands, _, _ = _prepare(settings, request)
-    for i in range(0, len(cands), batch):
-        yield from _make_hits(settings, store, docs, q, cands[i:i + batch], i + 1, request.fold)
+def iter_hits(settings, request: SearchRequest, batch: int = 200, *, include_related: bool = False) -> Iterator[Hit]:
+    """Every hit of the request in rank order (page/per_page ignored), built `batch` at a time; the
+    related list after them only when asked (an export holds what the count says)."""
+    plan = _plan(settings, request)
+    for i in range(0, len(plan.cands), batch):
+        yield from _make_hits(settings, plan.store, plan.docs, plan.q, plan.cands[i:i + batch], i + 1, request.fold)
+    if include_related and plan.related:
+        yield from _make_hits(settings, plan.store, plan.docs, plan.q, plan.related, len(plan.cands) + 1,
+                              request.fold, plan.related_words)
 
 
 @dataclass
@@ -745,8 +909,8 @@ class Matches:
 
 
 def matches(settings, request: SearchRequest) -> Matches:
-    q, store, docs, cands, _, _ = _prepare(settings, request)
-    return Matches(settings, request, q, store, docs, cands)
+    plan = _plan(settings, replace(request, related=False))
+    return Matches(settings, request, plan.q, plan.store, plan.docs, plan.cands)
 
 
 def substring_scan(settings, phrase: str) -> set[int]:
@@ -754,4 +918,4 @@ def substring_scan(settings, phrase: str) -> set[int]:
     compare the index with."""
     store = _store(settings)
     needle = fold(phrase)
-    return {pid for pid, text in store.db.execute("SELECT id, text FROM paragraphs") if needle in fold(text)}
+    return {pid for pid, text in store.iter_paragraph_texts() if needle in fold(text)}

@@ -542,7 +542,8 @@ def similar_paragraphs(settings, paragraph_id: int, k: int) -> list[tuple[int, f
     try:
         para = store.get_paragraph(paragraph_id)
         if len(rows) == 0:
-            raise NotFound(f"paragraph {paragraph_id} is not in the embedding index yet: run `corpus index`")
+            raise NotFound(f"paragraph {paragraph_id} is not in the embedding index yet: run `corpus index`",
+                           zh="这个段落还没有进入语义索引：请先运行 `corpus index`")
         doc = store.get_document(para["doc_id"])
         bad_docs = {para["doc_id"]}
         if doc.get("cluster_id") is not None:
@@ -602,3 +603,63 @@ def index_info(settings) -> dict | None:
     wanted = "-".join(embedding.configured_variant(settings))
     return {**m, "backend": backend, "variant": f"{backend}-{precision}", "configured_variant": wanted,
             "path": str(settings.vectors_dir)}
+
+
+class QueryScores:
+    """One query's cosine to every window of the index, embedded once: the literal hits' re-rank
+    (`best`) and the meaning neighbours (`top`) both read it, so a hybrid query embeds once and does
+    one matrix product."""
+
+    def __init__(self, settings, query: str):
+        self.idx = _open_index(settings)
+        precision, backend = index_variant(self.idx.manifest)
+        self.vector = embed_query(settings, query, precision=precision, backend=backend)
+        self.scores = np.asarray(self.idx.vectors @ self.vector)
+        self._per_para: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _paragraph_table(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._per_para is None:
+            ids = self.idx.para_ids
+            order = getattr(self.idx, "_order", None)
+            if order is None:
+                order = np.argsort(ids, kind="stable")
+                self.idx._order = order
+            sids = ids[order]
+            starts = np.flatnonzero(np.r_[True, sids[1:] != sids[:-1]]) if len(sids) else np.zeros(0, dtype=np.int64)
+            best = np.maximum.reduceat(self.scores[order], starts) if len(starts) else np.zeros(0)
+            self._per_para = (sids[starts], best)
+        return self._per_para
+
+    def best(self, paragraph_ids) -> np.ndarray:
+        """Best window score of each paragraph (NaN where it has no vectors yet)."""
+        uids, best = self._paragraph_table()
+        pids = np.asarray(paragraph_ids, dtype=np.int64)
+        out = np.full(len(pids), np.nan)
+        if not len(uids) or not len(pids):
+            return out
+        pos = np.searchsorted(uids, pids)
+        pos[pos >= len(uids)] = 0
+        ok = uids[pos] == pids
+        out[ok] = best[pos[ok]]
+        return out
+
+    def top(self, store, k: int, skip=None) -> list[tuple[int, float, str]]:
+        """The k best paragraphs [(paragraph_id, score, best window text)] whose id `skip` does not
+        reject (a set or predicate), best first."""
+        if skip is None:
+            exclude = None
+        else:
+            test = skip.__contains__ if isinstance(skip, (set, frozenset)) else skip
+            pids = self.idx.para_ids
+            exclude = lambda r: test(int(pids[r]))  # noqa: E731
+        hits = _top_paragraphs(self.idx, self.scores, k, exclude=exclude)
+        rows = store.paragraphs_by_ids([h[0] for h in hits], columns="id, text")
+        out = []
+        for pid, score, row in hits:
+            r = rows.get(pid)
+            if r is None:  # deleted since the index was built
+                continue
+            _, _, a, b = self.idx.windows[row]
+            text = r["text"]
+            out.append((pid, score, text[int(a):int(b)].strip() or text))
+        return out

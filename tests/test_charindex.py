@@ -140,20 +140,20 @@ def test_phrase_recall_on_the_seeds_many_substrings(seeded):
 # --- same sentence ------------------------------------------------------------------------------
 
 def _brute_sentence(settings, query: str) -> set[int]:
-    """The definition: some sentence holds every term exactly or all its jieba sub-words."""
-    from indexer.analysis import fine_words
+    """The definition: some sentence of the paragraph holds every clause (one of its alternatives)
+    exactly — checked over every paragraph of the store, not over the search's own candidates."""
     from indexer.query import parse
 
     q = parse(query)
-    tk = get_tokenizer(settings)
-    clauses = [[(t.folded, [] if t.exact else fine_words(t.text, tk)) for t in c.alternatives] for c in q.clauses]
+    clauses = [[t.folded for t in c.alternatives] for c in q.clauses]
+    store = Store(settings.db_path, readonly=True)
     out = set()
-    for h in iter_hits(settings, SearchRequest(query=query, fold=False)):
-        f = fold(h.text)
+    for pid, text in store.iter_paragraph_texts():
+        f = fold(text)
         for s, e in sentence_bounds(f):
             sent = f[s:e]
-            if all(any(x in sent or (fine and all(w in sent for w in fine)) for x, fine in alts) for alts in clauses):
-                out.add(h.paragraph_id)
+            if all(any(x in sent for x in alts) for alts in clauses):
+                out.add(pid)
                 break
     return out
 

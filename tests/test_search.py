@@ -52,15 +52,26 @@ def test_phrase_hits_are_highlighted_whole(seeded):
             assert h.snippet[s.start:s.end] == "要素保障"
 
 
-def test_exact_phrase_ranks_above_scattered(seeded):
-    hits = all_hits(seeded, "要素保障")
-    exact = [h.rank for h in hits if "要素保障" in h.text]
-    scattered = [h.rank for h in hits if "要素保障" not in h.text]
-    assert exact and scattered, "seed corpus has both exact and scattered 要素…保障 paragraphs"
-    assert max(exact) < min(scattered)
-    for h in hits:
-        if "要素保障" not in h.text:
-            assert "要素" in h.text and "保障" in h.text
+def test_literal_list_holds_the_phrase_only_and_scattered_words_are_related(seeded):
+    """要素保障 unquoted: the main list is the paragraphs holding 要素保障 (the count a drafter sees is
+    the substring truth); paragraphs saying 要素 ... 保障 apart are a labelled partial match, apart."""
+    truth = substring_scan(seeded, "要素保障")
+    r = search(seeded, SearchRequest(query="要素保障", fold=False, per_page=50))
+    assert r.total == len(truth) and {h.paragraph_id for h in r.hits} == truth
+    assert r.related, "seed corpus has paragraphs with 要素 and 保障 apart"
+    for h in r.related:
+        assert h.paragraph_id not in truth and h.relation == "partial"
+        assert "要素" in h.text and "保障" in h.text
+        assert all(h.snippet[s.start:s.end] in ("要素", "保障") for s in h.snippet_spans)
+    assert not ({h.paragraph_id for h in r.related} & {h.paragraph_id for h in r.hits})
+
+
+def test_quoted_phrases_and_single_characters_get_no_related_list_unless_asked(seeded):
+    assert not search(seeded, SearchRequest(query='"要素保障"')).related
+    assert not search(seeded, SearchRequest(query="廉")).related
+    asked = search(seeded, SearchRequest(query='"要素保障"', related=True))
+    assert asked.related is not None and asked.total == len(substring_scan(seeded, "要素保障"))
+    assert not search(seeded, SearchRequest(query="要素保障", related=False)).related
 
 
 def test_words_written_together_rank_first(seeded):

@@ -36,19 +36,41 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/api"
 
 
-def error_response(status: int, kind: str, title: str, message: str):
+# Chinese text for errors raised without one (model and index internals): the page says what to do,
+# the English original stays available as a technical detail.
+FALLBACK_ZH = {
+    IndexMissing: "尚未建立索引：请先运行 `corpus index`。",
+    IndexLocked: "索引正在更新，请稍后再试。",
+    ModelError: "语义模型不可用：关键词检索仍可使用；运行 `corpus model` 查看原因。",
+    NotFound: "没有找到要访问的内容。",
+    QueryError: "查询有误，请检查后重试。",
+}
+
+
+def message_zh(e: CorpusError) -> tuple[str, str | None]:
+    """(Chinese message, English detail or None) for a domain error shown in a page."""
+    if getattr(e, "zh", None):
+        return e.zh, None
+    fallback = next((t for cls, t in FALLBACK_ZH.items() if isinstance(e, cls)), "操作未能完成。")
+    return fallback, str(e)
+
+
+def error_response(status: int, kind: str, title: str, message: str, detail: str | None = None):
     if _wants_json():
-        resp = jsonify({"error": {"type": kind, "title": title, "message": message, "status": status}})
+        resp = jsonify({"error": {"type": kind, "title": title, "message": message, "status": status,
+                                  **({"detail": detail} if detail else {})}})
         resp.status_code = status
         return resp
-    return render_template("error.html", status=status, title=title, message=message, kind=kind), status
+    return render_template("error.html", status=status, title=title, message=message, kind=kind,
+                           detail=detail), status
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(CorpusError)
     def corpus_error(e: CorpusError):
         title = getattr(e, "title", None) or next((t for cls, t in TITLES.items() if isinstance(e, cls)), "出错了")
-        resp = error_response(getattr(e, "status", 400), type(e).__name__, title, str(e))
+        zh, detail = message_zh(e)
+        resp = error_response(getattr(e, "status", 400), type(e).__name__, title, zh, detail)
         retry = getattr(e, "retry_after", None)
         if retry:
             resp = app.make_response(resp)

@@ -32,7 +32,7 @@ def is_web_url(value: str | None) -> bool:
 
 # What a "back to the results" link may carry: the search's own URL arguments, nothing else.
 BACK_KEYS = ("q", "mode", "scope", "sort", "page", "per_page", "fold", *FILTER_KEYS)
-_BACK_FRAGMENT = re.compile(r"hit-\d{1,7}")
+_BACK_FRAGMENT = re.compile(r"(?:hit|rel)-\d{1,7}")
 
 
 def back_args(back: str | None) -> str:
@@ -117,4 +117,38 @@ def register(app: Flask) -> None:
         back_url=back_url,
         citations=citations,
         cite_doc=cite_doc,
+        error_zh=error_zh,
+        notice_zh=notice_zh,
     )
+
+
+# The search's notices (English, shared with the CLI) as the page shows them.
+NOTICES_ZH = (
+    ("switched off", "语义检索已关闭"),
+    ("not installed", "语义检索组件未安装"),
+    ("no semantic index yet", "尚未建立语义索引（运行 `corpus index`）"),
+    ("semantic index unusable", "语义索引无法使用"),
+    ("semantic ranking unavailable", "语义排序暂不可用"),
+)
+
+
+def notice_zh(notice: str | None) -> str:
+    if not notice:
+        return ""
+    parts = []
+    for part in notice.split("; "):
+        zh = next((z for key, z in NOTICES_ZH if key in part), None)
+        if zh is None:
+            parts.append("提示：" + part)
+        elif "keyword results shown" in part:
+            parts.append(zh + "：下面是关键词检索的结果。")
+        else:
+            parts.append(zh + "：按关键词排序。")
+    return " ".join(parts)
+
+
+def error_zh(error) -> str:
+    from .errors import message_zh
+
+    zh, detail = message_zh(error)
+    return zh if not detail else f"{zh}（{detail}）"

@@ -75,9 +75,12 @@ def search_request(args, settings: Settings, *, default_mode: str = "keyword") -
 
 
 def request_args(req: SearchRequest, **changes) -> dict[str, str]:
-    """URL arguments of a request (defaults left out), with `changes` applied (None removes)."""
+    """URL arguments of a request, with `changes` applied (None removes). The mode is always written:
+    the web UI's default (hybrid once embeddings exist) is not the library's, and a link must never
+    switch the mode a drafter chose; scope, sort and page size are left out only at their defaults,
+    which are the same everywhere."""
     args: dict[str, str] = {"q": req.query}
-    if req.mode != "keyword":
+    if req.mode:
         args["mode"] = req.mode
     if req.scope != "paragraph":
         args["scope"] = req.scope
@@ -100,3 +103,13 @@ def request_args(req: SearchRequest, **changes) -> dict[str, str]:
 
 def query_string(req: SearchRequest, **changes) -> str:
     return urlencode(request_args(req, **changes))
+
+
+def search_state(query: str) -> dict[str, str]:
+    """The search arguments of a results page's query string (carried by document links as `back=`):
+    what the header search box keeps. Only known keys, bounded lengths."""
+    from urllib.parse import parse_qsl
+
+    raw = (query or "")[:4000]
+    keep = {"q", "mode", "scope", "sort", "per_page", "page", "fold", *FILTER_KEYS}
+    return {k: v[:600] for k, v in parse_qsl(raw) if k in keep}

@@ -99,8 +99,9 @@ def document(doc_id: int):
     from .filters import back_args, back_url
 
     back = request.args.get("back")
+    state = params.search_state(back_args(back).partition("#")[0])  # the header search box keeps the search
     return render_template("document.html", semantic=svc.semantic_available(), back=back_url(back),
-                           back_args=back_args(back), **view)
+                           back_args=back_args(back), search_state=state, **view)
 
 
 @bp.get("/doc/<int:doc_id>/docx")
