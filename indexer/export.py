@@ -97,6 +97,8 @@ COLUMNS: dict[str, Column] = {c.name: c for c in (
     Column("kind", "str", "heading or body", lambda h: h.kind, "段落类型", 9),
     Column("best_sentence", "str", "semantic hits: the sentence that matched best", lambda h: h.best_sentence,
            "最相关句", 40),
+    Column("relation", "str", "empty for a literal hit; 'partial' or 'meaning' for rows of the related list "
+           "(only with --include-related)", lambda h: h.relation or "", "关系", 10),
     Column("copy_urls", "list", "URLs of the folded reposts (CSV/XLSX: joined with ' | ')",
            lambda h: [c.url for c in h.copies if c.url], "转载网址", 30),
 )}
@@ -265,9 +267,11 @@ def provenance(settings: Settings, request=None, *, fmt: str | None = None, fiel
 # Export a result set -------------------------------------------------------------------------------------
 def export_results(settings: Settings, request, out: BinaryIO | Path | str, fmt: str | None = None,
                    fields: list[str] | str | None = None, progress: bool = False, *, bom: bool = True,
-                   write_meta: bool = True, headers: str = "zh", make_dirs: bool = False) -> ExportSummary:
+                   write_meta: bool = True, headers: str = "zh", make_dirs: bool = False,
+                   include_related: bool = False) -> ExportSummary:
     """Every hit of `request` (all pages, same query language, filters, scope, mode and folding as
-    search) into `out` as csv | jsonl | xlsx | parquet, streamed in bounded memory.
+    search) into `out` as csv | jsonl | xlsx | parquet, streamed in bounded memory: exactly the
+    total the search shows. `include_related` appends the labelled related list (column `relation`).
 
     `out` is a path (written atomically, with a sidecar `<name>.meta.json` unless `write_meta` is
     False; a missing directory is an error unless `make_dirs`) or a binary stream (the web UI's
@@ -283,12 +287,17 @@ def export_results(settings: Settings, request, out: BinaryIO | Path | str, fmt:
         raise InputError(f"unknown header language '{headers}': choose one of {', '.join(HEADERS)}")
     check_output_path(path, make_dirs)
     names = parse_fields(fields)
+    if include_related and "relation" not in names:
+        names.append("relation")
     columns = [(n, COLUMNS[n].type) for n in names]
     labels = [COLUMNS[n].label or n for n in names] if headers == "zh" else None
     widths = [COLUMNS[n].width for n in names]
 
-    first = search(settings, replace(request, page=1, per_page=1))  # total for the progress bar, mode actually used
+    first = search(settings, replace(request, page=1, per_page=1,
+                                     related=True if include_related else request.related))  # total, mode used
     prov = provenance(settings, request, fmt=fmt, fields=names)
+    if include_related:
+        prov["related_rows"] = len(first.related)
     prov["mode_used"] = first.mode
     if fmt in ("csv", "xlsx"):
         prov["header_row"] = "Chinese labels (column_labels); --english-headers for the names" if labels else "column names"
@@ -308,7 +317,7 @@ def export_results(settings: Settings, request, out: BinaryIO | Path | str, fmt:
         try:
             writer = make_writer(fmt, stream, columns, summary, prov, bom=bom, headers=labels, widths=widths)
             with progress_bar(progress, first.total or None, "export") as bar:
-                for n, hit in enumerate(iter_hits(settings, request), 1):
+                for n, hit in enumerate(iter_hits(settings, request, include_related=include_related), 1):
                     if not hit.rank:
                         hit.rank = n
                     writer.write([g(hit) for g in getters])
@@ -326,8 +335,9 @@ def export_results(settings: Settings, request, out: BinaryIO | Path | str, fmt:
                 cites.close()
 
     run_to(out, path, run, make_dirs=make_dirs)
-    if summary.total is not None and summary.rows != summary.total:
-        log.warning("search reported %d hits but %d were exported", summary.total, summary.rows)
+    expected = None if summary.total is None else summary.total + (prov.get("related_rows") or 0)
+    if expected is not None and summary.rows != expected:
+        log.warning("search reported %d hits but %d were exported", expected, summary.rows)
     return finish(summary, prov, path, write_meta, t0)
 
 

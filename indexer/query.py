@@ -169,7 +169,7 @@ def _lex(text: str) -> list[tuple[str, str]]:
                     value = text[i + 1:k].strip()
                     i = k + 1
             if not value:
-                raise QueryError(f"'{name}:' needs a value, e.g. {name}:2023", zh=f"「{name}:」后面缺少内容，例如 年份:2023")
+                raise QueryError(f"'{name}:' needs a value, e.g. {name}:2023", zh=f"「{name}:」后面缺少要筛选的内容")
             out.append(("field", f"{key}\x00{value}"))
             continue
         out.append(("neg_word" if neg else "word", word))

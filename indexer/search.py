@@ -792,9 +792,11 @@ def _make_hits(settings, store: Store, docs, q: Query, cands: list[Cand], start_
         needles = _needles(q, f, related_words)
         spans = find_spans(text, needles, folded=f)
         best = _best_sentence(text, c.best_sentence, q)
-        if c.relation and best:  # the related list shows the sentence that matched, not scattered words
-            snip = best
-            snip_spans = find_spans(best, _needles(q, fold(best), related_words), folded=fold(best))
+        relation = c.relation
+        if relation == "meaning" and any(w in f for w in (related_words or []) if len(w) >= 2):
+            relation = "partial"
+        if relation == "meaning" and best:  # a meaning neighbour shows the sentence that matched best
+            snip, snip_spans = best, []
         else:
             snip, snip_spans = snippet(text, spans)
         copies = []
@@ -807,9 +809,6 @@ def _make_hits(settings, store: Store, docs, q: Query, cands: list[Cand], start_
                 if len(copies) >= MAX_COPIES:
                     break
         body = store.section_body(c.doc_id, r["position"]) if r["kind"] == "heading" else []
-        relation = c.relation
-        if relation == "meaning" and any(w in f for w in (related_words or []) if len(w) >= 2):
-            relation = "partial"
         hits.append(Hit(
             paragraph_id=c.pid, doc_id=c.doc_id, position=r["position"], text=text,
             spans=[Span(s, e) for s, e in spans], snippet=snip, snippet_spans=[Span(s, e) for s, e in snip_spans],

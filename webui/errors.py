@@ -51,6 +51,8 @@ def message_zh(e: CorpusError) -> tuple[str, str | None]:
     """(Chinese message, English detail or None) for a domain error shown in a page."""
     if getattr(e, "zh", None):
         return e.zh, None
+    if any("\u4e00" <= ch <= "\u9fff" for ch in str(e)):  # raised in Chinese already (the web layer's own)
+        return str(e), None
     fallback = next((t for cls, t in FALLBACK_ZH.items() if isinstance(e, cls)), "操作未能完成。")
     return fallback, str(e)
 

@@ -20,6 +20,7 @@ SORTS = ("relevance", "date")
 MAX_PAGE = 1000
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
+INT_LABELS = {"page": "页码", "per_page": "每页条数", "limit": "条数", "width": "语境宽度", "k": "条数", "p": "段落编号"}
 
 
 def get_int(args, name: str, default: int, lo: int, hi: int) -> int:
@@ -29,7 +30,7 @@ def get_int(args, name: str, default: int, lo: int, hi: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise QueryError(f"参数 {name} 应为整数：{raw[:20]!r}") from None
+        raise QueryError(f"{INT_LABELS.get(name, name)}应为整数：「{raw[:20]}」") from None
     return max(lo, min(hi, value))
 
 
@@ -55,13 +56,13 @@ def search_request(args, settings: Settings, *, default_mode: str = "keyword") -
     """The SearchRequest a URL describes: q, mode, scope, sort, page, per_page and the filters."""
     mode = (args.get("mode") or default_mode).strip()
     if mode not in MODES:
-        raise QueryError(f"未知的检索方式 {mode[:20]!r}：可选 {', '.join(MODES)}")
+        raise QueryError(f"未知的检索方式「{mode[:20]}」：只能是 关键词、语义 或 混合")
     scope = (args.get("scope") or "paragraph").strip()
     if scope not in SCOPES:
-        raise QueryError(f"未知的范围 {scope[:20]!r}：可选 {', '.join(SCOPES)}")
+        raise QueryError(f"未知的范围「{scope[:20]}」：只能是 同段 或 同句")
     sort = (args.get("sort") or "relevance").strip()
     if sort not in SORTS:
-        raise QueryError(f"未知的排序 {sort[:20]!r}：可选 {', '.join(SORTS)}")
+        raise QueryError(f"未知的排序「{sort[:20]}」：只能按 相关度 或 日期")
     return SearchRequest(
         query=get_query(args, settings),
         mode=mode,

@@ -41,10 +41,13 @@ SCOPE_ALIASES = {"paragraph": "paragraph", "sentence": "sentence", "同段": "pa
                    "JSONL and Parquet always use the English names).")
 @click.option("--mkdir", "make_dirs", is_flag=True, help="Create FILE's directory if it does not exist (default: an error).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, summary only.")
+@click.option("--include-related", is_flag=True,
+              help="Also write the related list (partial and meaning neighbours, column 'relation') after the hits.")
 @handle_errors
 def export(query: tuple[str, ...], output: str | None, fmt: str | None, whole: bool, mode: str | None, scope: str,
            filters: dict[str, str], sort: str, no_fold: bool, fields: str | None, list_fields: bool, no_bom: bool,
-           no_meta: bool, english_headers: bool, make_dirs: bool, quiet: bool) -> None:
+           no_meta: bool, english_headers: bool, make_dirs: bool, quiet: bool,
+           include_related: bool) -> None:
     """Export every paragraph matching QUERY (all pages, not one) to FILE, or the whole corpus (--all).
 
     Same query language, filters, scope and mode as `corpus search`. Every export records how it
@@ -99,7 +102,8 @@ def export(query: tuple[str, ...], output: str | None, fmt: str | None, whole: b
                                 fold=not no_fold, sort=sort)
         summary = ex.export_results(settings, request, out, fmt, fields=ex.parse_fields(fields), progress=progress,
                                     bom=not no_bom, write_meta=not no_meta, make_dirs=make_dirs,
-                                    headers="en" if english_headers else "zh")
+                                    headers="en" if english_headers else "zh",
+                                    include_related=include_related)
     for line in summary.lines():
         click.echo(line, err=to_stdout)
 

@@ -93,9 +93,15 @@ def _mark(text: str, spans, style: bool) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the hits as CSV.")
 @click.option("--facets/--no-facets", default=True, help="Show facet counts under the table.")
+@click.option("--related/--no-related", default=None,
+              help="The separate list of partial and meaning neighbours (never counted in the hits). "
+                   "Default: for unquoted words, not for quoted phrases or single characters.")
 @handle_errors
-def search_cmd(query, per_page, page, scope, mode, filters, sort, no_fold, as_json, as_csv, facets) -> None:
-    """Search paragraphs: exact phrase first, reposts shown once."""
+def search_cmd(query, per_page, page, scope, mode, filters, sort, no_fold, as_json, as_csv, facets, related) -> None:
+    """Search paragraphs. The hits are every paragraph holding the query literally (the count is
+    true); in the default mode (hybrid, once embeddings exist) they are ordered with the help of
+    meaning. Paragraphs that share only some words or the meaning follow in a separate, labelled
+    list ("related"; `related` in --json), never counted among the hits. Reposts are shown once."""
     from indexer.api import SearchRequest
     from indexer.search import default_mode, search
 
@@ -104,25 +110,49 @@ def search_cmd(query, per_page, page, scope, mode, filters, sort, no_fold, as_js
     request = SearchRequest(
         query=" ".join(query), mode=mode or default_mode(settings), scope=scope,
         filters=filters,
-        page=page, per_page=per_page, fold=not no_fold, sort=sort,
+        page=page, per_page=per_page, fold=not no_fold, sort=sort, related=related,
     )
     result = search(settings, request)
     if as_json:
         echo_json(result.to_json())
         return
     if as_csv:
+        from corpus.tabular import neutralise
+
         w = csv.writer(sys.stdout)
-        w.writerow(["rank", "paragraph_id", "doc_id", "title", "unit", "date", "site", "section", "copies", "text"])
-        for h in result.hits:
-            w.writerow([h.rank, h.paragraph_id, h.doc_id, h.title, h.unit or "", h.date or "", h.site or "",
-                        " > ".join(h.section), h.copy_count, _mark(h.text, h.spans, False)])
+        w.writerow(["rank", "relation", "paragraph_id", "doc_id", "title", "unit", "date", "site", "section", "copies",
+                    "text"])
+        for h in [*result.hits, *result.related]:  # spreadsheet-safe: the export's formula rule
+            w.writerow([neutralise(str(x)) for x in (
+                h.rank, h.relation or "", h.paragraph_id, h.doc_id, h.title, h.unit or "", h.date or "",
+                h.site or "", " > ".join(h.section), h.copy_count, _mark(h.text, h.spans, False))])
         return
     style = sys.stdout.isatty()
     if result.notice:
         click.echo(click.style(f"note: {result.notice}", fg="yellow") if style else f"note: {result.notice}", err=True)
-    click.echo(f"{result.total} hits ({result.mode}, {result.took_ms:.0f} ms) — page {request.page}/{result.pages}")
-    for h in result.hits:
-        head = f"{h.rank:>3}. {h.title}"
+    what = "by meaning" if result.mode == "semantic" else f"holding {' + '.join(result.terms)}"
+    click.echo(f"{result.total} hits {what} ({result.mode}, {result.took_ms:.0f} ms) — page {request.page}/{result.pages}")
+    if not result.hits and result.total and request.page > result.pages:
+        click.echo(f"page {request.page} is past the last page ({result.pages})")
+    if not result.total and result.suggestions:
+        click.echo("did you mean: " + " | ".join(result.suggestions))
+    _print_hits(result.hits, style)
+    if result.related:
+        click.echo("")
+        label = (f"related — not counted above, {len(result.related)} paragraphs with some of the words "
+                 f"({' '.join(result.related_words)}) or the same meaning (意思相近 / 部分匹配):")
+        click.echo(click.style(label, fg="cyan") if style else label)
+        _print_hits(result.related, style)
+    if facets and result.total:
+        click.echo("")
+        for k, vals in result.facets.items():
+            if vals:
+                click.echo(f"{k}: " + "  ".join(f"{v} ({n})" for v, n in vals[:8]))
+
+
+def _print_hits(hits, style: bool) -> None:
+    for h in hits:
+        head = f"{h.rank:>3}. {h.title}" + (f"  [{h.relation}]" if h.relation else "")
         meta = " · ".join(x for x in (h.unit, h.date, h.site) if x)
         click.echo("")
         click.echo(click.style(head, bold=True) if style else head)
@@ -131,16 +161,13 @@ def search_cmd(query, per_page, page, scope, mode, filters, sort, no_fold, as_js
         if h.section:
             click.echo("     § " + " > ".join(h.section))
         click.echo("     " + _mark(h.snippet, h.snippet_spans, style))
-        if h.best_sentence and not h.spans:
+        for b in h.body[:1]:  # a heading hit: the start of its section
+            click.echo("       ┊ " + (b["text"][:120] + ("…" if len(b["text"]) > 120 else "")))
+        if h.best_sentence and not h.spans and not h.relation:
             click.echo(f"     ≈ {h.best_sentence}")
         if h.copies:
             where = "; ".join(sorted({c.site or c.title for c in h.copies}))[:120]
             click.echo(f"     (+{h.copy_count} copies: {where})")
-    if facets and result.total:
-        click.echo("")
-        for k, vals in result.facets.items():
-            if vals:
-                click.echo(f"{k}: " + "  ".join(f"{v} ({n})" for v, n in vals[:8]))
 
 
 search_cmd.help = (search_cmd.help or "").rstrip() + "\n\n\b\n" + QUERY_HELP
