@@ -44,6 +44,7 @@ from corpus.store import Store
 from . import analysis, budget, questions, rank
 from .analysis import RUN, SENTENCE_END, fold, sentence_bounds
 from .api import MODES, SCOPES, Copy, Hit, SearchRequest, SearchResult, Span
+from .charindex import intersect_sorted
 from .facets import unit_level
 from .keyword import IndexView, open_view
 from .query import HELP, Query, parse, parse_year
@@ -57,7 +58,9 @@ SEMANTIC_CANDIDATES = 500  # semantic mode: meaning neighbours listed
 RELATED_LIMIT = 20  # the labelled second list ("意思相近 / 部分匹配"), never counted in the total
 RELATED_POOL = 60  # candidates of each side fused into it
 RELATED_MIN_CHARS = 15  # shorter lines never join it (e5 ranks short lines high)
-PARTIAL_SHARE = 0.6  # a partial match holds at least this share of the words (2 of 3, 3 of 4...)
+PARTIAL_SHARE = 0.6  # a partial match holds at least this share of the word groups (2 of 3, 3 of 4...)
+PARTS_CREDIT = 0.6  # a word found only as its parts apart (要素 ... 保障) counts this share of its weight
+PARTIAL_BM25 = 0.3  # weight of BM25 beside the coverage in the partial ranking
 MAX_PER_PAGE = 200
 MAX_COPIES = 50
 TITLE_BOOST = 1.5
@@ -495,40 +498,55 @@ def _literal_ranked(view: IndexView, arr: DocArrays, q: Query, scope: str, token
         strict=True)]
 
 
-def _partial_words(q: Query, tokenizer) -> tuple[list[str], int]:
-    """Words a paragraph may hold *some* of to be a partial match, and how many it must hold.
-
-    Unquoted terms only, cut into their finest dictionary words (要素保障 -> 要素 保障), question and
-    function words dropped (indexer.questions); single characters do not count."""
+def _partial_words(q: Query, tokenizer) -> list[tuple[str, list[str]]]:
+    """The word groups a partial match is sought by: each unquoted term's jieba words (question and
+    function words dropped: indexer.questions; single characters do not count), each with its finest
+    dictionary parts (要素保障 -> 要素 保障), which may stand for it when they appear apart."""
     stop = questions.stopwords()
-    words: list[str] = []
+    groups: list[tuple[str, list[str]]] = []
+    seen: set[str] = set()
     for t in q.positive_terms:
         if t.exact or t.is_char:
             continue
-        for w in analysis.fine_words(t.text, tokenizer):
-            if len(w) >= 2 and w not in stop and w not in words:
-                words.append(w)
-    if not words:
-        return [], 0
-    need = len(words) if len(words) <= 2 else max(2, math.ceil(PARTIAL_SHARE * len(words)))
-    return words, need
+        for w in analysis.cut_words(t.text, tokenizer):
+            if len(w) < 2 or w in stop or w in seen:
+                continue
+            seen.add(w)
+            parts = [p for p in analysis.fine_words(w, tokenizer) if len(p) >= 2 and p not in stop]
+            groups.append((w, parts if len(parts) > 1 else []))
+    return groups
 
 
-def _partial_ranked(view: IndexView, arr: DocArrays, q: Query, words: list[str], need: int,
-                    literal: set[int], limit: int) -> list[Cand]:
-    """Paragraphs (not literal hits) holding at least `need` of `words` (as substrings), ranked by the
-    inverse document frequency of the words they hold x the length prior."""
-    if not words or need <= 0:
+def _partial_need(groups: list) -> int:
+    n = len(groups)
+    return n if n <= 2 else max(2, math.ceil(PARTIAL_SHARE * n))
+
+
+def _partial_ranked(view: IndexView, arr: DocArrays, q: Query, groups: list[tuple[str, list[str]]],
+                    literal: set[int], limit: int, tokenizer) -> list[Cand]:
+    """Paragraphs (not literal hits) holding enough of the word groups (a group: its word, or all its
+    parts apart), ranked by the inverse document frequency of the groups held (parts apart count
+    PARTS_CREDIT of it) plus a little BM25, x the length prior."""
+    need = _partial_need(groups)
+    if not groups or need <= 0:
         return []
-    postings = [view.phrase_rows(analysis.fold(w)) for w in words]
-    idf = [math.log(view.n / (len(p) + 1)) + 1 for p in postings]
-    allrows = np.concatenate([np.asarray(p, dtype=np.int64) for p in postings]) if postings else _EMPTY
+    chunks, weights = [], []
+    for word, parts in groups:
+        intact = np.asarray(view.phrase_rows(analysis.fold(word)), dtype=np.int64)
+        idf = math.log(view.n / (len(intact) + 1)) + 1
+        chunks.append(intact)
+        weights.append(np.full(len(intact), idf))
+        if parts:
+            apart = intersect_sorted([np.asarray(view.phrase_rows(analysis.fold(p)), dtype=np.int64) for p in parts])
+            apart = np.setdiff1d(apart, intact, assume_unique=True)
+            chunks.append(apart)
+            weights.append(np.full(len(apart), PARTS_CREDIT * idf))
+    allrows = np.concatenate(chunks)
     if not len(allrows):
         return []
-    weights = np.concatenate([np.full(len(p), w) for p, w in zip(postings, idf, strict=True)])
     uniq, inverse, counts = np.unique(allrows, return_inverse=True, return_counts=True)
     cover = np.zeros(len(uniq))
-    np.add.at(cover, inverse, weights)
+    np.add.at(cover, inverse, np.concatenate(weights))
     keep = counts >= need
     rows, cover = uniq[keep], cover[keep]
     for t in q.excluded:
@@ -536,18 +554,20 @@ def _partial_ranked(view: IndexView, arr: DocArrays, q: Query, words: list[str],
         if len(ex):
             sel = ~np.isin(rows, ex)
             rows, cover = rows[sel], cover[sel]
+    if literal and len(rows):
+        sel = ~np.isin(np.asarray(view.pid[rows]), np.fromiter(literal, dtype=np.int64, count=len(literal)))
+        rows, cover = rows[sel], cover[sel]
     if not len(rows):
         return []
-    lit = np.isin(np.asarray(view.pid[rows]), np.fromiter(literal, dtype=np.int64, count=len(literal))) \
-        if literal else np.zeros(len(rows), dtype=bool)
-    rows, cover = rows[~lit], cover[~lit]
     r = _with_docs(view, arr, q, rows, filtered=bool(q.filters))
     if not len(r.rows):
         return []
     sel_cover = cover[np.searchsorted(rows, r.rows)]
+    words = [w for w, parts in groups for w in (w, *parts)]
+    bm = view.bm25(words, r.rows)
     heads = np.asarray(view.head[r.rows])
     lengths = _row_lengths(view, r.rows)
-    score = sel_cover * rank.prior(lengths, heads) * r.tboost[r.inv]
+    score = (sel_cover + PARTIAL_BM25 * bm) * rank.prior(lengths, heads) * r.tboost[r.inv]
     score = np.where(rank.is_fragment(lengths, heads) | (lengths < RELATED_MIN_CHARS), score * 0.01, score)
     order = np.lexsort((r.drank[r.inv], -np.round(score, 4)))[:limit]
     pids = np.asarray(view.pid[r.rows])[order]
@@ -694,8 +714,9 @@ def _related(view, arr, q, docs, keep, scores, store, tokenizer, lit: list[Cand]
     """The labelled second list: partial matches (some of the words) and meaning neighbours, fused."""
     literal = {c.pid for c in lit}
     lit_clusters = {c.cluster for c in lit}
-    words, need = _partial_words(q, tokenizer)
-    partial = _partial_ranked(view, arr, q, words, need, literal, RELATED_POOL)
+    groups = _partial_words(q, tokenizer)
+    words = list(dict.fromkeys(x for w, parts in groups for x in (w, *parts)))
+    partial = _partial_ranked(view, arr, q, groups, literal, RELATED_POOL, tokenizer)
     meaning = _meaning_ranked(view, arr, q, docs, keep, scores, store, literal, RELATED_POOL) if scores else []
     if meaning:
         from .hybrid import fuse

@@ -256,3 +256,34 @@ def test_question_finds_partial_matches_and_says_what_it_did(sample):
     assert "如何" not in r.related_words and "项目" in r.related_words
     top = r.related[0]
     assert sum(w in top.text for w in r.related_words) >= 2
+
+
+# --- with the real embedding model ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def semantic_sample(tmp_path_factory) -> Settings:
+    from test_semantic_support import link_model
+
+    return build_data_dir(tmp_path_factory.mktemp("trust-sem") / "data", semantic=True, prepare=link_model)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("query", ["要素保障", "项目 资金", "乡村振兴", "廉", '"重点项目"'])
+def test_hybrid_reorders_the_literal_matches_and_never_adds_to_them(semantic_sample, query):
+    kw = search(semantic_sample, SearchRequest(query=query, mode="keyword", fold=False, per_page=200))
+    hy = search(semantic_sample, SearchRequest(query=query, mode="hybrid", fold=False, per_page=200))
+    assert hy.mode == "hybrid" and hy.total == kw.total
+    assert {h.paragraph_id for h in hy.hits} == {h.paragraph_id for h in kw.hits}
+    literal = {h.paragraph_id for h in hy.hits}
+    assert not literal & {h.paragraph_id for h in hy.related}
+    assert all(h.relation in ("partial", "meaning") for h in hy.related)
+    if query.startswith('"') or query == "廉":
+        assert not hy.related  # quoted phrases and single characters: no neighbours unless asked
+
+
+@pytest.mark.model
+def test_meaning_neighbours_are_never_fragments_or_headings(semantic_sample):
+    r = search(semantic_sample, SearchRequest(query="营商环境", mode="hybrid"))
+    assert r.total == 0 and r.related
+    for h in r.related:
+        assert h.kind != "heading" and len(h.text) >= 15
