@@ -127,7 +127,7 @@ def test_api_paragraph_has_its_citation(client, store):
 # --- back to the results --------------------------------------------------------------------------
 
 def test_result_links_carry_the_search_back(client):
-    page = soup(client.get("/", query_string={"q": "要素保障", "page": "2", "scope": "sentence"}))
+    page = soup(client.get("/", query_string={"q": "项目", "page": "2", "scope": "sentence"}))
     card = page.select_one("article.hit")
     href = card.select_one("a.title")["href"]
     back = parse_qs(urlsplit(href).query)["back"][0]
@@ -136,7 +136,8 @@ def test_result_links_carry_the_search_back(client):
     link = doc.select_one("a[data-back]")["href"]
     parts = urlsplit(link)
     assert parts.path == "/search"
-    assert parse_qs(parts.query) == {"q": ["要素保障"], "scope": ["sentence"], "page": ["2"]}
+    # the mode is always carried: the web UI's default is not the library's (see webui.params)
+    assert parse_qs(parts.query) == {"q": ["项目"], "mode": ["keyword"], "scope": ["sentence"], "page": ["2"]}
     assert parts.fragment == f"hit-{card.select_one('.rank').get_text()}"
 
 

@@ -178,8 +178,8 @@ def test_every_link_on_a_results_page_keeps_mode_scope_filters_and_sort(client):
             st = _state(href)
             assert (st["mode"], st["scope"], st["sort"], st["type"]) == ("keyword", "sentence", "date", "讲话")
         elif path.startswith("/doc/"):
-            ret = _state(href).get("ret")
-            assert ret and _state("?" + ret)["mode"] == "keyword", href
+            back = _state(href).get("back")
+            assert back and _state("?" + back.partition("#")[0])["mode"] == "keyword", href
         elif path == "/kwic" and parts.query:
             assert _state(href).get("type") == "讲话", href
     assert followed >= 3
