@@ -162,3 +162,37 @@ def test_hostile_document_runs_no_script(server, browser):
     shot(page, "04-hostile-document")
     assert not dialogs
     context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_literal_hits_counted_truly_and_neighbours_kept_apart(server, browser, width):
+    """要素保障 on the sample: the count is the paragraphs that hold it (a substring scan of the served
+    store), every card marks the whole phrase, and the partial/meaning neighbours sit in their own labelled
+    section after the list; 营商环境 (in no paragraph) says so plainly before any neighbour."""
+    from urllib.parse import quote
+
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server + "/?q=" + quote("要素保障") + "&mode=keyword&fold=0&per_page=50")
+    page.wait_for_selector("article.hit")
+    total = int(page.locator("[data-total]").inner_text())
+    cards = page.locator("section.results > article.hit")
+    assert cards.count() == total  # one page of 50 holds them all on the sample
+    for t in cards.evaluate_all("els => els.map(e => e.innerText)"):
+        assert "要素保障" in t
+    assert set(page.locator("article.hit .snippet mark").all_inner_texts()) == {"要素保障"}
+    related = page.locator("[data-related]")
+    assert related.is_visible() and "不计入" in related.inner_text()
+    assert related.locator("article.related-hit").count() > 0
+    assert page.locator("[data-related] article.hit").count() == 0
+    last_hit = cards.last.bounding_box()
+    assert related.bounding_box()["y"] > last_hit["y"]  # apart, after the literal list
+    shot(page, f"11-literal-and-related-{width}")
+
+    page.goto(server + "/?q=" + quote("营商环境") + "&mode=keyword")
+    assert page.locator("[data-total]").inner_text() == "0"
+    empty = page.locator("[data-empty]")
+    assert "没有段落含有「营商环境」" in empty.inner_text()
+    assert page.locator("article.hit").count() == 0
+    shot(page, f"11-nothing-literal-{width}")
+    context.close()

@@ -173,7 +173,7 @@ def test_facets_fold_behind_a_button_on_a_phone(server, browser):  # noqa: F811
 @pytest.mark.parametrize("width", WIDTHS)
 def test_back_link_returns_to_the_same_results_where_the_reader_was(server, browser, width):  # noqa: F811
     context, page = new_page(browser, width)
-    url = server + "/?q=" + quote("要素 保障") + "&scope=sentence&per_page=20"
+    url = server + "/?q=" + quote("要素 保障") + "&mode=keyword&scope=sentence&per_page=20"  # links always carry the mode
     page.goto(url)
     ids = page.locator("article.hit").evaluate_all("els => els.map(e => e.dataset.pid)")
     card = page.locator("article.hit").nth(min(6, len(ids) - 1))
