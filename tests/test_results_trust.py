@@ -262,9 +262,9 @@ def test_question_finds_partial_matches_and_says_what_it_did(sample):
 
 @pytest.fixture(scope="module")
 def semantic_sample(tmp_path_factory) -> Settings:
-    from test_semantic_support import link_model
+    from test_semantic_support import ensure_model
 
-    return build_data_dir(tmp_path_factory.mktemp("trust-sem") / "data", semantic=True, prepare=link_model)
+    return build_data_dir(tmp_path_factory.mktemp("trust-sem") / "data", semantic=True, prepare=ensure_model)
 
 
 @pytest.mark.model
@@ -287,3 +287,12 @@ def test_meaning_neighbours_are_never_fragments_or_headings(semantic_sample):
     assert r.total == 0 and r.related
     for h in r.related:
         assert h.kind != "heading" and len(h.text) >= 15
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_export_of_a_search_with_no_hits_ends(client, fmt):
+    """An empty export streams its header (or nothing) and ends: the response never waits for rows
+    that will not come."""
+    body = client.get("/export", query_string={"q": "营商环境", "mode": "keyword", "fmt": fmt}).get_data(as_text=True)
+    lines = [x for x in body.lstrip("\ufeff").splitlines() if x.strip()]
+    assert len(lines) == (1 if fmt == "csv" else 0)

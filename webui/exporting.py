@@ -203,6 +203,8 @@ class _Relay:
         return self
 
     def __next__(self) -> bytes:
+        if self._closed:  # the end was seen (or the client went away): never wait for more
+            raise StopIteration
         item = self.item if self.item is not None else self.pipe.next_item()
         self.item = None
         if item is _END or self._closed:
