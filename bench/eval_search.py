@@ -221,11 +221,23 @@ def main() -> None:
     ap.add_argument("--per-query", action="store_true", help="print nDCG@10/Recall@20 per query")
     ap.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated, from: " + " ".join(SYSTEMS))
     ap.add_argument("--kinds", default=None, help="only these query kinds (comma-separated)")
+    ap.add_argument("--set", action="append", default=[], metavar="MODULE.NAME=VALUE",
+                    help="override a ranking constant for this run, e.g. rank.LONG_CHARS=1e9 search.PARTS_CREDIT=0.5")
     ap.add_argument("--unjudged", default=None, metavar="FILE", help="write the shown, unjudged top 10 to FILE and exit")
     args = ap.parse_args()
 
     from corpus.settings import Settings
 
+    import importlib
+
+    for item in args.set:
+        name, _, value = item.partition("=")
+        mod, _, attr = name.rpartition(".")
+        module = importlib.import_module(f"indexer.{mod}")
+        if not hasattr(module, attr):
+            raise SystemExit(f"--set {item}: indexer.{mod} has no {attr}")
+        setattr(module, attr, type(getattr(module, attr))(float(value)) if not isinstance(getattr(module, attr), str)
+                else value)
     globs, queries = load_sets()
     if args.kinds:
         queries = [q for q in queries if q["kind"] in args.kinds.split(",")]

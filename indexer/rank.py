@@ -23,6 +23,8 @@ import numpy as np
 FRAGMENT_CHARS = 10  # a body paragraph shorter than this is a fragment
 FULL_CHARS = 60  # from this length on a paragraph gets the full prior
 SHORT_FLOOR = 0.45  # prior of a very short (non-fragment) line
+LONG_CHARS = 1500  # past this a "paragraph" is usually a whole speech flattened into one block
+LONG_POWER = 0.5  # ... and its prior falls as (LONG_CHARS / length) ** LONG_POWER
 HEADING_PRIOR = 0.55
 RERANK_TOP = 200  # literal hits re-ranked by meaning (the rest keep keyword order)
 RRF_K = 20
@@ -34,6 +36,7 @@ def prior(lengths: np.ndarray, heading: np.ndarray) -> np.ndarray:
     """Multiplier on the keyword score of each paragraph (1.0 for an ordinary paragraph)."""
     lengths = np.asarray(lengths, dtype=np.float64)
     p = SHORT_FLOOR + (1 - SHORT_FLOOR) * np.clip(lengths / FULL_CHARS, 0.0, 1.0)
+    p = p * np.minimum(1.0, LONG_CHARS / np.maximum(lengths, 1.0)) ** LONG_POWER
     p = np.where(np.asarray(heading) != 0, np.minimum(p, HEADING_PRIOR), p)
     return p
 

@@ -600,8 +600,11 @@ def _meaning_ranked(view: IndexView, arr: DocArrays, q: Query, docs, keep, score
     for (pid, score, window), row in zip(found, rows.tolist(), strict=True):
         if row < 0:
             continue
-        if view.head[row] or _row_lengths(view, np.array([row]))[0] < RELATED_MIN_CHARS:
+        length = int(_row_lengths(view, np.array([row]))[0])
+        if view.head[row] or length < RELATED_MIN_CHARS:
             continue
+        if length > rank.LONG_CHARS:  # a flattened speech matches many topics by one window: demoted
+            score += rank.SEMANTIC_PRIOR_WEIGHT * math.log(rank.LONG_CHARS / length)
         doc_id = int(view.docid[row])
         d = docs.get(doc_id)
         if d is None or (keep is not None and not keep(d)):
@@ -612,9 +615,8 @@ def _meaning_ranked(view: IndexView, arr: DocArrays, q: Query, docs, keep, score
             if any(t.folded in text for t in q.excluded):
                 continue
         out.append(Cand(pid, doc_id, int(view.cluster[row]), float(score), window, relation="meaning"))
-        if len(out) >= k:
-            break
-    return out
+    out.sort(key=lambda c: -c.score)
+    return out[:k]
 
 
 def _semantic_text(q: Query) -> str:
