@@ -226,9 +226,9 @@ def main() -> None:
     ap.add_argument("--unjudged", default=None, metavar="FILE", help="write the shown, unjudged top 10 to FILE and exit")
     args = ap.parse_args()
 
-    from corpus.settings import Settings
-
     import importlib
+
+    from corpus.settings import Settings
 
     for item in args.set:
         name, _, value = item.partition("=")
