@@ -87,6 +87,9 @@ def main() -> None:
     ap.add_argument("--latency-data", default="/tmp/corpus-eval", help="an indexed corpus for query latency")
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--reps", type=int, default=2, help="interleaved rounds per variant (median reported)")
+    ap.add_argument("--threads", action="store_true",
+                    help="only compare build threads for the default variant: 1 thread, all cores, and the "
+                         "automatic choice (indexer.embedding.build_threads), interleaved")
     ap.add_argument("--variants", default="torch-fp32,torch-int8,onnx-fp32,onnx-int8",
                     help="backend-precision pairs to compare with torch fp32")
     args = ap.parse_args()
@@ -98,6 +101,9 @@ def main() -> None:
     chars = sum(len(t) for t in texts_all)
     print(f"corpus: {len(texts_all)} paragraphs, mean {chars / max(1, len(texts_all)):.0f} chars")
 
+    if args.threads:
+        _threads(settings, texts_all, args)
+        return
     if not args.skip_throughput:
         from indexer import embedding
 
@@ -146,6 +152,37 @@ def main() -> None:
         print(f"full embedding build: {time.time() - t:.0f} s {fig}")
 
     _latency(Path(args.latency_data))
+
+
+def _threads(settings, texts_all: list[str], args) -> None:
+    """Build throughput of the default variant with 1 thread, all cores and the automatic choice,
+    interleaved round by round (a shared machine's load drifts), and the full-build estimate of each."""
+    from indexer import embedding
+
+    sample = random.Random(0).sample(texts_all, min(args.sample, len(texts_all)))
+    emb = embedding.get_model(settings)
+    wins = windows_of(emb, sample)
+    cores = os.cpu_count() or 1
+    modes = {"1 thread": lambda: 1, f"{cores} threads": lambda: cores,
+             "auto": lambda: embedding.build_threads(current=embedding._threads)}
+    for pick in modes.values():
+        embedding._threads = pick()
+        emb.encode_passages(wins[:64], batch_size=args.batch)
+    print(f"{emb.variant}, {len(sample)} paragraphs ({len(wins)} windows), {args.reps} interleaved rounds")
+    res: dict[str, list[float]] = {m: [] for m in modes}
+    for r in range(args.reps):
+        for m, pick in modes.items():
+            embedding._threads = n = pick()
+            t = time.perf_counter()
+            emb.encode_passages(wins, batch_size=args.batch)
+            pps = len(sample) / (time.perf_counter() - t)
+            res[m].append(pps)
+            print(f"  round {r + 1} {m:<10} ({n} used) {pps:6.1f} paragraphs/s  load {_load()}", flush=True)
+    base = statistics.median(res[f"{cores} threads"])
+    for m, xs in res.items():
+        pps = statistics.median(xs)
+        print(f"{m:<12} {pps:6.1f} paragraphs/s  x{pps / base:.2f} vs all cores  full build "
+              f"{len(texts_all) / pps / 60:.0f} min")
 
 
 def _load() -> str:

@@ -286,6 +286,7 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
                 while j < len(jobs) and doc_of_job[j] == doc_of_job[j - 1]:
                     j += 1  # a chunk holds whole documents, so a document is either done or not
                 part = jobs[i:j]
+                embedding.set_threads(settings, "build")  # the machine's load changes during an hour-long build
                 vecs = _encode_once(emb, [p[4] for p in part], repeated, batch_size)
                 docs = sorted({p[1] for p in part})
                 name = f"chunk-{int(time.time() * 1000):013d}-{n_chunk:06d}"

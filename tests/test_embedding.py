@@ -150,3 +150,13 @@ def test_onnx_impossible_falls_back_to_torch_with_a_warning(tmp_path, caplog):
         emb = embedding.get_model(s)
     assert emb.variant == "torch-fp32"
     assert "ONNX backend unavailable, using torch" in caplog.text and "pooling" in caplog.text
+
+
+def test_build_threads_use_every_core_only_on_an_otherwise_idle_machine():
+    assert embedding.build_threads(cores=2, load=0.3) == 2
+    assert embedding.build_threads(cores=2, load=6.0) == 1  # other work keeps the cores busy
+    assert embedding.build_threads(cores=2, load=2.1, current=2) == 2  # that load is this build's own threads
+    assert embedding.build_threads(cores=4, load=1.5) == 4 and embedding.build_threads(cores=4, load=2.5) == 1
+    fixed = Settings(data_dir=Path("unused"), torch_threads=3)
+    assert embedding.set_threads(fixed, "build") == 3 and embedding.set_threads(fixed, "query") == 3
+    assert embedding.set_threads(Settings(data_dir=Path("unused")), "query") == 1
