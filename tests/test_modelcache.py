@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -89,26 +90,38 @@ def test_a_failed_build_leaves_nothing_half_built(tmp_path):
 
 
 def test_two_processes_build_an_entry_once(tmp_path):
-    """Started together, one builds (slowly) while the other waits on the lock, then uses the result."""
+    """While one process builds, a second one waits on the lock (and says so), then uses the result.
+    Deterministic: the builder holds until the second process has reported that it is waiting."""
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
         sys.path.insert(0, {str(ROOT)!r})
         from indexer import modelcache
+        marks = Path({str(tmp_path)!r})
         def build(tmp):
-            with open({str(tmp_path / "builds.log")!r}, "a") as f:
+            with open(marks / "builds.log", "a") as f:
                 f.write("built\\n")
-            time.sleep(1.5)
+            (marks / "building").touch()
+            deadline = time.time() + 120
+            while not (marks / "release").exists() and time.time() < deadline:
+                time.sleep(0.05)
             (tmp / "weights.bin").write_bytes(b"w" * 10)
         print(modelcache.ensure(Path({str(tmp_path / "cache")!r}), "m-1", build))
     """)
-    procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(2)]
-    outs = [p.communicate(timeout=120) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outs
+    first = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (tmp_path / "building").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    assert (tmp_path / "building").exists(), first.communicate(timeout=5)
+    second = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    waiting = second.stderr.readline()  # printed before it blocks on the lock
+    (tmp_path / "release").touch()
+    outs = [first.communicate(timeout=120), second.communicate(timeout=120)]
+    assert "Waiting for another process" in waiting, (waiting, outs)
+    assert [first.returncode, second.returncode] == [0, 0], outs
     assert {o.strip() for o, _ in outs} == {str(tmp_path / "cache" / "m-1")}
     assert (tmp_path / "builds.log").read_text() == "built\n"
-    assert any("Waiting for another process" in e for _, e in outs)
 
 
 def test_build_steps_report_progress_lines_on_a_pipe_and_fail_in_one_line(tmp_path, capfd):
