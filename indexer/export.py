@@ -293,8 +293,8 @@ def export_results(settings: Settings, request, out: BinaryIO | Path | str, fmt:
     labels = [COLUMNS[n].label or n for n in names] if headers == "zh" else None
     widths = [COLUMNS[n].width for n in names]
 
-    first = search(settings, replace(request, page=1, per_page=1,
-                                     related=True if include_related else request.related))  # total, mode used
+    # total, mode used (and the related rows only when they are exported: they cost a neighbour scan)
+    first = search(settings, replace(request, page=1, per_page=1, related=include_related))
     prov = provenance(settings, request, fmt=fmt, fields=names)
     if include_related:
         prov["related_rows"] = len(first.related)

@@ -33,7 +33,7 @@ import time
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -654,7 +654,9 @@ def _semantic_scores(settings, q: Query, notices: list[str]):
         return None
 
 
-def _plan(settings, request: SearchRequest) -> _Plan:
+def _plan(settings, request: SearchRequest, *, with_related: bool = True) -> _Plan:
+    """The ranked candidates of a request; the related list only when `with_related` (it costs a
+    partial pass and a nearest-neighbour scan, and only page 1 or an export asking for it shows it)."""
     _validate(request)
     q = parse(request.query, max_chars=settings.max_query_chars, filters=request.filters)
     analysis.configure(settings)
@@ -686,7 +688,7 @@ def _plan(settings, request: SearchRequest) -> _Plan:
             lit = _reranked(view, lit, scores)
         cands = _fold(lit, request.fold)
         related, words = [], []
-        if _wants_related(request, q):
+        if with_related and _wants_related(request, q):
             related, words = _related(view, arr, q, docs, keep, scores, store, tokenizer, lit, request.fold)
     if request.sort == "date":
         cands.sort(key=lambda c: _neg_date((docs[c.doc_id].date or "") if c.doc_id in docs else ""))
@@ -882,12 +884,11 @@ def search(settings, request: SearchRequest) -> SearchResult:
     """One page of hits with the true total, facets and highlight terms, plus the labelled related
     list (first page only). Raises QueryError/IndexMissing."""
     t0 = time.perf_counter()
-    plan = _plan(settings, request)
+    plan = _plan(settings, request, with_related=request.page == 1)
     start = (request.page - 1) * request.per_page
     page = plan.cands[start:start + request.per_page]
     hits = _make_hits(settings, plan.store, plan.docs, plan.q, page, start + 1, request.fold)
-    related = _make_hits(settings, plan.store, plan.docs, plan.q, plan.related, 1, request.fold,
-                         plan.related_words) if request.page == 1 else []
+    related = _make_hits(settings, plan.store, plan.docs, plan.q, plan.related, 1, request.fold, plan.related_words)
     notice = plan.notice
     if budget.was_cut():
         notice = f"{notice}; {budget.NOTICE}" if notice else budget.NOTICE
@@ -901,7 +902,7 @@ def search(settings, request: SearchRequest) -> SearchResult:
 def iter_hits(settings, request: SearchRequest, batch: int = 200, *, include_related: bool = False) -> Iterator[Hit]:
     """Every hit of the request in rank order (page/per_page ignored), built `batch` at a time; the
     related list after them only when asked (an export holds what the count says)."""
-    plan = _plan(settings, request)
+    plan = _plan(settings, request, with_related=include_related)
     for i in range(0, len(plan.cands), batch):
         yield from _make_hits(settings, plan.store, plan.docs, plan.q, plan.cands[i:i + batch], i + 1, request.fold)
     if include_related and plan.related:
@@ -931,7 +932,7 @@ class Matches:
 
 
 def matches(settings, request: SearchRequest) -> Matches:
-    plan = _plan(settings, replace(request, related=False))
+    plan = _plan(settings, request, with_related=False)
     return Matches(settings, request, plan.q, plan.store, plan.docs, plan.cands)
 
 
