@@ -391,6 +391,8 @@ class Cand:
     score: float
     best_sentence: str | None = None
     relation: str | None = None
+    tier: int = 0  # literal hits: 2 written together, 1 apart, -1 fragment (rank.rerank keeps tiers)
+    prior: float = 1.0  # literal hits: rank.prior of the paragraph (the semantic side's penalty too)
 
 
 @dataclass
@@ -483,7 +485,8 @@ def _literal_ranked(view: IndexView, arr: DocArrays, q: Query, scope: str, token
     score = (view.bm25(words, rows) if words else np.zeros(len(rows))) + 0.001
     heads = np.asarray(view.head[rows])
     lengths = _row_lengths(view, rows)
-    score *= r.tboost[inv] * rank.prior(lengths, heads)
+    priors = rank.prior(lengths, heads)
+    score *= r.tboost[inv] * priors
     jt = _joined_term(q)
     if jt is not None:
         tier = np.where(np.isin(rows, _exact_rows(view, jt), assume_unique=True), 2, 1)
@@ -492,10 +495,10 @@ def _literal_ranked(view: IndexView, arr: DocArrays, q: Query, scope: str, token
     tier = np.where(rank.is_fragment(lengths, heads), -1, tier)
     pids = np.asarray(view.pid[rows])
     order = np.lexsort((pids, r.drank[inv], -np.round(score, 4), -tier))
-    final = (score + 1000.0 * tier)[order].tolist()
-    return [Cand(p, d, cl, sc) for p, d, cl, sc in zip(
+    final = (score + 1000.0 * tier)[order].tolist()  # the tier shows in the score too (exports sort by it)
+    return [Cand(p, d, cl, sc, tier=t, prior=pr) for p, d, cl, sc, t, pr in zip(
         pids[order].tolist(), r.udocs[inv[order]].tolist(), np.asarray(view.cluster[rows])[order].tolist(), final,
-        strict=True)]
+        tier[order].tolist(), priors[order].tolist(), strict=True)]
 
 
 def _partial_words(q: Query, tokenizer) -> list[tuple[str, list[str]]]:
@@ -596,11 +599,11 @@ def _meaning_ranked(view: IndexView, arr: DocArrays, q: Query, docs, keep, score
     line shorter than RELATED_MIN_CHARS (e5 ranks short lines high), nor an excluded term."""
     found = scores.top(store, k * 3 + 20, skip=skip)
     rows = _view_rows(view, [p for p, _, _ in found])
+    lengths = _row_lengths(view, np.maximum(rows, 0)).tolist()
     out = []
-    for (pid, score, window), row in zip(found, rows.tolist(), strict=True):
+    for (pid, score, window), row, length in zip(found, rows.tolist(), lengths, strict=True):
         if row < 0:
             continue
-        length = int(_row_lengths(view, np.array([row]))[0])
         if view.head[row] or length < RELATED_MIN_CHARS:
             continue
         if length > rank.LONG_CHARS:  # a flattened speech matches many topics by one window: demoted
@@ -685,7 +688,7 @@ def _plan(settings, request: SearchRequest, *, with_related: bool = True) -> _Pl
     else:
         lit = _literal_ranked(view, arr, q, request.scope, tokenizer)
         if scores is not None and len(lit) > 1:
-            lit = _reranked(view, lit, scores)
+            lit = _reranked(lit, scores)
         cands = _fold(lit, request.fold)
         related, words = [], []
         if with_related and _wants_related(request, q):
@@ -697,21 +700,12 @@ def _plan(settings, request: SearchRequest, *, with_related: bool = True) -> _Pl
                  notice="; ".join(notices) or None, suggestions=suggestions)
 
 
-def _reranked(view: IndexView, lit: list[Cand], scores) -> list[Cand]:
+def _reranked(lit: list[Cand], scores) -> list[Cand]:
     """The literal hits re-ordered by meaning within their tiers (the first RERANK_TOP of them)."""
     head = lit[:rank.RERANK_TOP]
-    rows = _view_rows(view, [c.pid for c in head])
-    valid = rows >= 0
-    safe = np.where(valid, rows, 0)
-    priors = np.where(valid, rank.prior(_row_lengths(view, safe), np.asarray(view.head[safe])), 1.0)
     sem = scores.best([c.pid for c in head])
-    order = rank.rerank([_tier(c.score) for c in head], sem, priors)
+    order = rank.rerank([c.tier for c in head], sem, np.array([c.prior for c in head]))
     return [head[i] for i in order] + lit[rank.RERANK_TOP:]
-
-
-def _tier(score: float) -> int:
-    # _literal_ranked adds 1000 x tier to the score (tier -1, 1 or 2; BM25 itself stays far below 1000)
-    return int(math.floor((score + 500.0) / 1000.0))
 
 
 def _related(view, arr, q, docs, keep, scores, store, tokenizer, lit: list[Cand], fold_reposts: bool):
