@@ -97,14 +97,23 @@ class _Index:
         self.windows = np.load(vdir / f"windows-{g}.npy")
         self.para_ids = self.windows[:, 0]
         self._rows_by_para: dict[int, np.ndarray] | None = None
+        self._groups: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(order, starts, ids): window rows sorted by paragraph id, where each paragraph's run starts,
+        and the paragraph ids in that order; computed once per loaded generation."""
+        if self._groups is None:
+            order = np.argsort(self.para_ids, kind="stable")
+            ids = self.para_ids[order]
+            starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, dtype=np.int64)
+            self._groups = (order, starts, ids[starts])
+        return self._groups
 
     def rows_of(self, paragraph_id: int) -> np.ndarray:
         if self._rows_by_para is None:
-            order = np.argsort(self.para_ids, kind="stable")
-            ids = self.para_ids[order]
-            starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-            ends = np.r_[starts[1:], len(ids)]
-            self._rows_by_para = {int(ids[s]): order[s:e] for s, e in zip(starts, ends, strict=True)}
+            order, starts, ids = self.groups()
+            ends = np.r_[starts[1:], len(order)]
+            self._rows_by_para = {int(i): order[s:e] for i, s, e in zip(ids, starts, ends, strict=True)}
         return self._rows_by_para.get(int(paragraph_id), np.zeros(0, dtype=np.int64))
 
 
@@ -620,15 +629,9 @@ class QueryScores:
 
     def _paragraph_table(self) -> tuple[np.ndarray, np.ndarray]:
         if self._per_para is None:
-            ids = self.idx.para_ids
-            order = getattr(self.idx, "_order", None)
-            if order is None:
-                order = np.argsort(ids, kind="stable")
-                self.idx._order = order
-            sids = ids[order]
-            starts = np.flatnonzero(np.r_[True, sids[1:] != sids[:-1]]) if len(sids) else np.zeros(0, dtype=np.int64)
+            order, starts, ids = self.idx.groups()
             best = np.maximum.reduceat(self.scores[order], starts) if len(starts) else np.zeros(0)
-            self._per_para = (sids[starts], best)
+            self._per_para = (ids, best)
         return self._per_para
 
     def best(self, paragraph_ids) -> np.ndarray:
@@ -654,13 +657,12 @@ class QueryScores:
             pids = self.idx.para_ids
             exclude = lambda r: test(int(pids[r]))  # noqa: E731
         hits = _top_paragraphs(self.idx, self.scores, k, exclude=exclude)
-        rows = store.paragraphs_by_ids([h[0] for h in hits], columns="id, text")
+        texts = store.paragraph_texts([h[0] for h in hits])
         out = []
         for pid, score, row in hits:
-            r = rows.get(pid)
-            if r is None:  # deleted since the index was built
+            text = texts.get(pid)
+            if text is None:  # deleted since the index was built
                 continue
             _, _, a, b = self.idx.windows[row]
-            text = r["text"]
             out.append((pid, score, text[int(a):int(b)].strip() or text))
         return out

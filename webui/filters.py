@@ -49,6 +49,11 @@ def back_args(back: str | None) -> str:
     return out
 
 
+def back_state(back: str | None) -> dict[str, str]:
+    """The search arguments of a `back=` value, as the header search box on a document page keeps them."""
+    return {k: v[:600] for k, v in parse_qsl(back_args(back).partition("#")[0])}
+
+
 def back_url(back: str | None) -> str | None:
     """The results page a document was opened from, or None."""
     args = back_args(back)

@@ -105,12 +105,3 @@ def request_args(req: SearchRequest, **changes) -> dict[str, str]:
 def query_string(req: SearchRequest, **changes) -> str:
     return urlencode(request_args(req, **changes))
 
-
-def search_state(query: str) -> dict[str, str]:
-    """The search arguments of a results page's query string (carried by document links as `back=`):
-    what the header search box keeps. Only known keys, bounded lengths."""
-    from urllib.parse import parse_qsl
-
-    raw = (query or "")[:4000]
-    keep = {"q", "mode", "scope", "sort", "per_page", "page", "fold", *FILTER_KEYS}
-    return {k: v[:600] for k, v in parse_qsl(raw) if k in keep}

@@ -96,12 +96,11 @@ def document(doc_id: int):
     terms = [t for t in hl.split() if t]
     doc = svc.document(doc_id)
     view = document_view(svc.store, doc, hit=hit, terms=terms)
-    from .filters import back_args, back_url
+    from .filters import back_args, back_state, back_url
 
     back = request.args.get("back")
-    state = params.search_state(back_args(back).partition("#")[0])  # the header search box keeps the search
     return render_template("document.html", semantic=svc.semantic_available(), back=back_url(back),
-                           back_args=back_args(back), search_state=state, **view)
+                           back_args=back_args(back), search_state=back_state(back), **view)
 
 
 @bp.get("/doc/<int:doc_id>/docx")
