@@ -196,7 +196,7 @@ class Store:
                 conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
             else:
                 conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
+                _use_wal(conn, 30)
                 conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.row_factory = sqlite3.Row
@@ -612,6 +612,21 @@ class Store:
             "by_year": [(r[0], r[1]) for r in by_year],
             "by_type": [(r[0], r[1]) for r in by_type],
         }
+
+
+def _use_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Switch a new store to WAL. Two processes opening the same new file at once can make the switch
+    fail with "database is locked" at once (SQLite does not call the busy handler for it), so it is
+    retried until `timeout`, like every other statement on the connection."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def chunked(values, size: int = IN_CHUNK) -> Iterator[list]:
