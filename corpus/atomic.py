@@ -4,7 +4,8 @@ Every file the project writes for somebody else to read (exports, their provenan
 index manifests, site state) goes through here: the bytes are written to a temporary file beside the
 target (same directory, so the rename stays on one file system), flushed and fsync'ed, then renamed
 over the target with `os.replace`. If writing fails the temporary file is removed and the target is
-left as it was.
+left as it was. A folder that must appear whole (a model cache entry, a compact dictionary) is filled
+in a temporary folder beside it and renamed into place the same way (`atomic_dir`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -83,3 +85,45 @@ def write_json_atomic(path: Path | str, obj: Any, *, indent: int | None = 2, mak
     """`obj` as UTF-8 JSON (Chinese kept readable, not \\u-escaped), ending with a newline."""
     data = json.dumps(obj, ensure_ascii=False, indent=indent, default=str).encode("utf-8") + b"\n"
     write_bytes_atomic(path, data, make_dirs=make_dirs)
+
+
+@contextlib.contextmanager
+def atomic_dir(target: Path | str, *, replace: bool = True) -> Iterator[Path]:
+    """A new empty folder beside `target` to fill; it becomes `target` when the block ends without error.
+
+    An existing `target` is replaced (moved aside, then removed) when `replace`; otherwise it wins
+    (another process finished the same folder first) and the new one is dropped. On error the new
+    folder is removed and `target` is left as it was. Leftovers of a killed process are named
+    `.<name>.*.part` / `.<name>.*.old` (see `remove_partials`).
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
+    try:
+        yield tmp
+        if target.exists() and not replace:
+            return
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+            try:
+                os.replace(target, old / "entry")
+                os.replace(tmp, target)
+            finally:
+                shutil.rmtree(old, ignore_errors=True)
+        else:
+            try:
+                os.replace(tmp, target)
+            except OSError:
+                if replace or not target.exists():
+                    raise  # not "someone else was first": a real failure
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def remove_partials(target: Path | str) -> None:
+    """Remove what a killed `atomic_dir(target)` left beside `target`. Only safe while holding the
+    lock that serialises writers of `target` (another writer's folder looks the same)."""
+    target = Path(target)
+    for pattern in (f".{target.name}.*.part", f".{target.name}.*.old"):
+        for p in target.parent.glob(pattern):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)

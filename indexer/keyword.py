@@ -50,10 +50,11 @@ from pathlib import Path
 
 import numpy as np
 
+from corpus.atomic import write_atomic, write_bytes_atomic, write_json_atomic
 from corpus.errors import IndexMissing
 from corpus.store import open_store
 
-from . import analysis
+from . import analysis, generations
 from .analysis import ANALYZER_VERSION, SENTENCE_END, word_terms
 from .charindex import CharIndex, build_postings, fold_many, intersect_sorted
 from .locks import WriterLock
@@ -110,19 +111,12 @@ class IndexReport:
 
 # --- manifest -----------------------------------------------------------------------------
 
-def _atomic_write_json(path: Path, obj) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, ensure_ascii=False, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def read_manifest(index_dir: Path) -> dict | None:
+    """The keyword index's manifest; None when there is none or it is unreadable (then it is rebuilt)."""
     try:
-        return json.loads((Path(index_dir) / "manifest.json").read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        return generations.read_manifest(index_dir)
+    except generations.ManifestUnreadable as e:
+        log.warning("keyword index manifest unreadable, rebuilding: %s", e)
         return None
 
 
@@ -141,23 +135,13 @@ def _gen_path(index_dir: Path, gen: str, name: str) -> Path:
     return index_dir / f"{gen}.{name}.{ext}"
 
 
-def _write_atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        write(f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def _write_generation(index_dir: Path, gen: str, arrays: dict[str, np.ndarray], text: str,
                       vocab: list[str], revs: dict[int, int]) -> None:
     for name in _GEN_FILES:
-        _write_atomic(_gen_path(index_dir, gen, name), lambda f, a=arrays[name]: np.save(f, a, allow_pickle=False))
-    _write_atomic(_gen_path(index_dir, gen, "text"), lambda f: f.write(text.encode("utf-8")))
-    _write_atomic(_gen_path(index_dir, gen, "vocab"), lambda f: f.write(json.dumps(vocab, ensure_ascii=False).encode()))
-    _write_atomic(_gen_path(index_dir, gen, "revs"),
-                  lambda f: f.write(json.dumps({str(k): v for k, v in revs.items()}).encode()))
+        write_atomic(_gen_path(index_dir, gen, name), lambda f, a=arrays[name]: np.save(f, a, allow_pickle=False))
+    write_bytes_atomic(_gen_path(index_dir, gen, "text"), text.encode("utf-8"))
+    write_json_atomic(_gen_path(index_dir, gen, "vocab"), vocab, indent=None)
+    write_json_atomic(_gen_path(index_dir, gen, "revs"), {str(k): v for k, v in revs.items()}, indent=None)
 
 
 def _generation_ok(index_dir: Path, manifest: dict | None) -> bool:
@@ -170,18 +154,10 @@ def _read_gen_revs(index_dir: Path, gen: str) -> dict[int, int]:
     return {int(k): int(v) for k, v in raw.items()}
 
 
-def _cleanup(index_dir: Path, keep: set[str]) -> None:
-    """Remove files of other generations (crashed builds, older ones) and of the Whoosh format."""
-    for p in index_dir.iterdir():
-        if p.name == "manifest.json" or not p.is_file():
-            continue
-        gen = p.name.split(".", 1)[0] if not p.name.startswith(".") else p.name[1:].split(".", 1)[0]
-        if gen in keep and not p.name.endswith(".tmp"):
-            continue
-        try:
-            p.unlink()
-        except OSError as e:  # pragma: no cover - e.g. a file held open on Windows
-            log.debug("could not remove %s: %s", p, e)
+def _generation_of(name: str) -> str | None:
+    """`kw<id>.<part>.<ext>` belongs to generation `kw<id>`; anything else (the Whoosh format of
+    FORMAT_VERSION 1, stray files) to none, and is swept because the sweep is strict."""
+    return name.split(".", 1)[0] if name.startswith("kw") and "." in name else None
 
 
 # --- tokenising ---------------------------------------------------------------------------------
@@ -397,7 +373,7 @@ def _build(settings, store, index_dir: Path, manifest: dict | None, mode: str, r
         if not (added or changed or deleted):
             report.mode = "unchanged"
             report.paragraphs_total = manifest.get("paragraphs", 0)
-            _cleanup(index_dir, {gen})  # leftovers of a build that crashed since
+            generations.sweep(index_dir, gen, _generation_of, strict=True)  # leftovers of a crashed build
             return report
         old = _load_for_update(index_dir, gen)
         stale_docs = set(changed) | set(deleted)
@@ -468,8 +444,7 @@ def _build(settings, store, index_dir: Path, manifest: dict | None, mode: str, r
                          "words": len(vocab_list), "updated_at": now})
     if mode != "update":
         new_manifest["built_at"] = now
-    _atomic_write_json(index_dir / "manifest.json", new_manifest)  # the commit point
-    _cleanup(index_dir, {gen})
+    generations.commit(index_dir, new_manifest, _generation_of, strict=True)
     report.paragraphs_total = len(rows)
     return report
 

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from corpus.atomic import atomic_dir, remove_partials
 from corpus.errors import ModelError
 
 RECORD = "BUILD.json"
@@ -87,22 +86,16 @@ def ensure(root: Path, key: str, build: Callable[[Path], dict | None], *, label:
     try:
         if is_complete(target, key):  # built by the process we waited for
             return target
-        for stale in root.glob(f".{key}.tmp.*"):  # left by a build that crashed (we hold the lock)
+        for stale in root.glob(f".{key}.tmp.*"):  # left by a build of an earlier version that crashed
             shutil.rmtree(stale, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{key}.tmp.", dir=root))
-        try:
+        remove_partials(target)  # left by a build that crashed (we hold the lock)
+        # an incomplete or stale entry under this key is replaced whole
+        with atomic_dir(target) as tmp:
             t0 = time.time()
             extra = build(tmp) or {}
             record = {"key": key, "label": label, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
                       "seconds": round(time.time() - t0, 1), **extra, "files": _files(tmp)}
             (tmp / RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
-            if target.exists():  # an incomplete or stale entry under this key: move it aside, then drop it
-                old = Path(tempfile.mkdtemp(prefix=f".{key}.old.", dir=root))
-                os.replace(target, old / "entry")
-                shutil.rmtree(old, ignore_errors=True)
-            os.replace(tmp, target)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
     finally:
         lock.release()
     return target

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import shutil
 import sys
@@ -29,14 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
+from corpus.atomic import write_atomic, write_json_atomic
 from corpus.errors import IndexMissing, ModelError, NotFound
 
-from . import embedding
+from . import embedding, generations
 from .locks import WriterLock
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
+MANIFEST = generations.MANIFEST
 CHUNK_WINDOWS = 512  # windows per pending chunk: the unit of resumability
 _SENT_END = re.compile(r"(?<=[。！？；!?;])")
 QUERY_CACHE_SIZE = 512
@@ -52,10 +52,8 @@ def _manifest_path(settings) -> Path:
 
 def read_manifest(settings) -> dict | None:
     p = _manifest_path(settings)
-    if not p.exists():
-        return None
     try:
-        return json.loads(p.read_text(encoding="utf-8"))
+        return generations.read_manifest(p.parent)
     except (OSError, ValueError) as e:
         raise IndexMissing(f"embedding index manifest {p} unreadable ({e}): run `corpus index --rebuild-semantic`") from e
 
@@ -302,8 +300,8 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
                 _save_npy(pending / f"{name}.vectors.npy", vecs.astype(np.float32))
                 _save_npy(pending / f"{name}.windows.npy",
                           np.array([p[:4] for p in part], dtype=np.int64).reshape(-1, 4))
-                _write_json(pending / f"{name}.json", {"model": settings.model, "precision": precision,
-                                                       "backend": emb.backend, "docs": [[d, revs[d]] for d in docs]})
+                write_json_atomic(pending / f"{name}.json", {"model": settings.model, "precision": precision,
+                                                              "backend": emb.backend, "docs": [[d, revs[d]] for d in docs]})
                 chunk_files.append(pending / f"{name}.json")
                 n_chunk += 1
                 bar.update(j - i)
@@ -358,11 +356,7 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
             "documents": len(docs_now), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "format": "vectors-G.npy float32 (windows x dim); windows-G.npy int64 [paragraph_id, doc_id, start, end]",
         }
-        _write_json(vdir / MANIFEST, new_manifest)
-        for f in vdir.glob("*-*.npy"):  # earlier generations
-            m = re.match(r"(vectors|windows|docs)-(\d+)\.npy$", f.name)
-            if m and int(m.group(2)) != gen:
-                f.unlink(missing_ok=True)
+        generations.commit(vdir, new_manifest, _generation_of)  # the commit point; earlier generations go
         shutil.rmtree(pending, ignore_errors=True)
         _loaded.pop(str(vdir.resolve()), None)
     seconds = time.time() - t0
@@ -423,21 +417,15 @@ def _progress(total: int, show: bool | str):
 
 
 def _save_npy(path: Path, arr: np.ndarray) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.save(f, arr)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, lambda f: np.save(f, arr))
 
 
-def _write_json(path: Path, obj) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, ensure_ascii=False, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+_GEN_FILE = re.compile(r"^[a-z_]+-(\d+)\.[A-Za-z0-9]+$")  # vectors-G.npy, windows-G.npy, docs-G.npy ...
+
+
+def _generation_of(name: str) -> str | None:
+    m = _GEN_FILE.match(name)
+    return m.group(1) if m else None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,12 +27,11 @@ import hashlib
 import logging
 import os
 import re
-import shutil
-import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+from corpus.atomic import atomic_dir
 from corpus.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -162,17 +161,10 @@ def write_compact(tk, folder: Path) -> None:
     offs = np.zeros(len(items) + 1, dtype=np.int64)
     np.cumsum([len(w) for w, _ in items], out=offs[1:])
     index = np.concatenate([offs, np.array([f for _, f in items], dtype=np.int64)])
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with atomic_dir(folder, replace=False) as tmp:  # a process that wrote it first wins
         (tmp / "words.bin").write_bytes(b"".join(w for w, _ in items))
         np.save(tmp / "index.npy", index)
         (tmp / "total").write_text(str(tk.total))
-        try:
-            os.replace(tmp, folder)
-        except OSError:  # another process wrote it first
-            pass
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class CompactFreq(Mapping):
