@@ -56,3 +56,20 @@ def test_too_long():
 def test_help_text_documents_every_construct():
     for part in ('"', "-", "OR", "title:", "site:", "type:", "unit:", "year:2020..2024", "同句", "同段"):
         assert part in HELP
+
+
+def test_every_face_offers_the_same_filters():
+    """The filter keys are the query language's fields: the CLI options, the web's URL keys and the
+    search request all use that one list (a filter added in one place and not another is a bug)."""
+    import click
+
+    from corpus.cli import common, search_cmds
+    from corpus.cli.export_cmds import export
+    from indexer.query import FIELDS
+    from webui import params
+
+    assert {k for k, _opt, _help in common.FILTER_OPTIONS} == set(FIELDS)
+    assert params.FILTER_KEYS == FIELDS
+    for cmd in (search_cmds.search_cmd, search_cmds.kwic_cmd, export):
+        names = {p.name for p in cmd.params if isinstance(p, click.Option)}
+        assert {f"filter_{k}" for k in FIELDS} <= names, cmd.name

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 from corpus.errors import QueryError
 from corpus.settings import Settings
 from indexer.api import MODES, SCOPES, SearchRequest
+from indexer.query import FIELDS as FILTER_KEYS  # the filters are the query language's fields
 
-FILTER_KEYS = ("year", "site", "type", "unit", "level", "title")
 # Facets the search returns -> the filter a click on one of their values sets. The "unit" facet
 # counts unit levels (区/市/省...: indexer.facets.unit_level), which the "level" filter selects.
 FACET_FILTERS = {"year": "year", "site": "site", "type": "type", "unit": "level"}

@@ -11,8 +11,6 @@ from indexer.query import HELP as QUERY_HELP
 
 from .common import echo_json, filter_options, get_settings, handle_errors, show_progress
 
-FILTER_OPTIONS = ("year", "site", "type", "unit", "title", "level")
-
 
 @click.command("index")
 @click.option("--rebuild", is_flag=True, help="Rebuild the keyword index from scratch.")
@@ -178,7 +176,7 @@ search_cmd.help = (search_cmd.help or "").rstrip() + "\n\n\b\n" + QUERY_HELP
 @click.option("--width", "-w", default=20, show_default=True, help="Context characters on each side.")
 @click.option("--sort", type=click.Choice(["left", "right", "position"]), default="left", show_default=True)
 @click.option("--limit", "-n", default=200, show_default=True, help="Lines to show.")
-@filter_options(("year", "site", "type", "unit", "title"))
+@filter_options()
 @click.option("--no-fold", is_flag=True, help="Count every repost separately.")
 @click.option("--json", "as_json", is_flag=True, help="Print the concordance as JSON.")
 @handle_errors
