@@ -221,6 +221,15 @@ def collection_docx():
     return build(payload)
 
 
+def _export_request(svc):
+    """The search an export route writes out (the same URL arguments as the results page); a whole
+    corpus with neither query nor filter is the command line's `corpus export --all`, not a download."""
+    req = params.search_request(request.args, svc.settings, default_mode=svc.default_mode())
+    if not req.query and not req.filters:
+        raise QueryError("导出需要一个查询或筛选条件。")
+    return req
+
+
 @bp.get("/search/docx")
 def search_docx():
     """The results shown on one page of a search (same URL arguments) as a Word file."""
@@ -231,9 +240,7 @@ def search_docx():
     from .word import results_docx
 
     svc = services()
-    req = params.search_request(request.args, svc.settings, default_mode=svc.default_mode())
-    if not req.query and not req.filters:
-        raise QueryError("导出需要一个查询或筛选条件。")
+    req = _export_request(svc)
     result = run_search(svc.settings, req)
     labels = {"mode": MODE_LABELS.get(req.mode, req.mode), "scope": SCOPE_LABELS.get(req.scope, req.scope)}
     shown = [*result.hits, *(getattr(result, "related", None) or [])]
@@ -250,9 +257,7 @@ def export():
     from .exporting import export_response
 
     svc = services()
-    req = params.search_request(request.args, svc.settings, default_mode=svc.default_mode())
-    if not req.query and not req.filters:
-        raise QueryError("导出需要一个查询或筛选条件。")
+    req = _export_request(svc)
     fmt = (request.args.get("fmt") or "csv").strip().lower()
     from flask import current_app
 
