@@ -653,3 +653,17 @@ def _para(r: sqlite3.Row) -> dict:
 
 def open_store(settings, *, readonly: bool = False) -> Store:
     return Store(settings.db_path, readonly=readonly)
+
+
+@contextmanager
+def reading(settings, store: Store | None = None) -> Iterator[Store]:
+    """`store` when the caller holds one (one per CLI process, one per web app), else a read-only
+    store opened for this block and closed after it: no store outlives its caller."""
+    if store is not None:
+        yield store
+        return
+    own = Store(settings.db_path, readonly=True)
+    try:
+        yield own
+    finally:
+        own.close()

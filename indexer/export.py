@@ -268,7 +268,7 @@ def provenance(settings: Settings, request=None, *, fmt: str | None = None, fiel
 def export_results(settings: Settings, request, out: BinaryIO | Path | str, fmt: str | None = None,
                    fields: list[str] | str | None = None, progress: bool = False, *, bom: bool = True,
                    write_meta: bool = True, headers: str = "zh", make_dirs: bool = False,
-                   include_related: bool = False) -> ExportSummary:
+                   include_related: bool = False, store=None) -> ExportSummary:
     """Every hit of `request` (all pages, same query language, filters, scope, mode and folding as
     search) into `out` as csv | jsonl | xlsx | parquet, streamed in bounded memory: exactly the
     total the search shows. `include_related` appends the labelled related list (column `relation`).
@@ -276,7 +276,8 @@ def export_results(settings: Settings, request, out: BinaryIO | Path | str, fmt:
     `out` is a path (written atomically, with a sidecar `<name>.meta.json` unless `write_meta` is
     False; a missing directory is an error unless `make_dirs`) or a binary stream (the web UI's
     response; nothing else is written). CSV and XLSX headers are the columns' Chinese labels
-    (`headers="en"`: the stable English names JSONL and Parquet always use).
+    (`headers="en"`: the stable English names JSONL and Parquet always use). `store`: the caller's
+    read-only store, if it holds one (else the search opens one per call).
     """
     from .search import iter_hits, search
 
@@ -294,7 +295,7 @@ def export_results(settings: Settings, request, out: BinaryIO | Path | str, fmt:
     widths = [COLUMNS[n].width for n in names]
 
     # total, mode used (and the related rows only when they are exported: they cost a neighbour scan)
-    first = search(settings, replace(request, page=1, per_page=1, related=include_related))
+    first = search(settings, replace(request, page=1, per_page=1, related=include_related), store=store)
     prov = provenance(settings, request, fmt=fmt, fields=names)
     if include_related:
         prov["related_rows"] = len(first.related)
@@ -317,7 +318,7 @@ def export_results(settings: Settings, request, out: BinaryIO | Path | str, fmt:
         try:
             writer = make_writer(fmt, stream, columns, summary, prov, bom=bom, headers=labels, widths=widths)
             with progress_bar(progress, first.total or None, "export") as bar:
-                for n, hit in enumerate(iter_hits(settings, request, include_related=include_related), 1):
+                for n, hit in enumerate(iter_hits(settings, request, include_related=include_related, store=store), 1):
                     if not hit.rank:
                         hit.rank = n
                     writer.write([g(hit) for g in getters])

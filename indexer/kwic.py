@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from corpus.errors import QueryError
-from corpus.store import Store
+from corpus.store import Store, reading
 
 from . import budget
 from .analysis import RUN, fold
@@ -32,7 +32,6 @@ _cache: OrderedDict = OrderedDict()
 _cache_lock = threading.Lock()
 _inflight: dict[tuple, threading.Event] = {}  # keys being computed now: a second request waits for the first
 INFLIGHT_WAIT = 30.0
-_stores: dict[str, Store] = {}
 PUNCT_STOP = "，。！？；：、,.!?;:（）()《》“”\"‘’'【】[]…—\n"
 COLLOCATE_SAMPLE = 1000  # occurrences (in rank order) the collocates are counted over
 CLAUSE_MAX = 5  # the right collocate up to the next punctuation is kept whole when this short (跟着项目走);
@@ -164,7 +163,7 @@ def _count(text: str, needle: str, a: int, b: int, overlapping: bool) -> int:
 
 def kwic(settings, phrase: str, width: int = 20, sort: str = "left", limit: int | None = 200,
          filters: dict[str, str] | None = None, fold_reposts: bool = True, top: int = 10,
-         collocate_sample: int | None = COLLOCATE_SAMPLE) -> KwicResult:
+         collocate_sample: int | None = COLLOCATE_SAMPLE, *, store: Store | None = None) -> KwicResult:
     """Occurrences of `phrase` (exact, folded match) with `width` characters each side.
 
     Bounded work: the occurrences are counted from the index's folded text (no paragraph is read
@@ -173,7 +172,8 @@ def kwic(settings, phrase: str, width: int = 20, sort: str = "left", limit: int 
     match read backwards (groups 强化|要素保障, 加强|要素保障 ...), "right" by the text just
     after, "position" keeps rank order. Collocates are counted over the first `collocate_sample`
     occurrences in rank order (None: all; `KwicResult.sampled` says how many); a request time
-    budget (indexer.budget) can cut that scan short, and `notice` says so.
+    budget (indexer.budget) can cut that scan short, and `notice` says so. `store`: the caller's
+    (a web app's, a CLI process's); without one a read-only store is opened for the call.
     """
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}: use left, right or position", zh="排序方式只能是 左/右/位置（left、right、position）")
@@ -187,15 +187,18 @@ def kwic(settings, phrase: str, width: int = 20, sort: str = "left", limit: int 
     view = open_view(settings)
     key = ("kwic", phrase, width, sort, limit, tuple(sorted((filters or {}).items())), fold_reposts, top,
            collocate_sample)
-    return cached(settings, key, lambda: _kwic(settings, view, phrase, width, sort, limit, filters, fold_reposts,
-                                               top, collocate_sample))
+    with reading(settings, store) as st:
+        return cached(settings, key, lambda: _kwic(settings, st, view, phrase, width, sort, limit, filters,
+                                                   fold_reposts, top, collocate_sample), store=st)
 
 
-def cached(settings, key: tuple, compute):
+def cached(settings, key: tuple, compute, *, store: Store | None = None):
     """compute(), or a copy of its result for the same key while the index generation and the
     documents table are unchanged (the last CACHE_SIZE results). A result with a `notice` (cut by
     the time budget) is not kept."""
-    full = (str(settings.db_path), open_view(settings).generation, _store(settings).change_signature(), *key)
+    with reading(settings, store) as st:
+        signature = st.change_signature()
+    full = (str(settings.db_path), open_view(settings).generation, signature, *key)
     for _ in range(2):
         with _cache_lock:
             hit = _cache.get(full)
@@ -224,20 +227,12 @@ def cached(settings, key: tuple, compute):
             running.set()
 
 
-def _store(settings) -> Store:
-    key = str(settings.db_path)
-    st = _stores.get(key)
-    if st is None:
-        st = _stores[key] = Store(settings.db_path, readonly=True)
-    return st
-
-
-def _kwic(settings, view, phrase, width, sort, limit, filters, fold_reposts, top, collocate_sample) -> KwicResult:
+def _kwic(settings, store, view, phrase, width, sort, limit, filters, fold_reposts, top, collocate_sample) -> KwicResult:
     quoted = '"' + phrase.replace('"', " ") + '"'
     request = SearchRequest(query=quoted, mode="keyword", filters=dict(filters or {}), fold=fold_reposts,
                             per_page=10)
     needle = fold(phrase)
-    found = matches(settings, request)
+    found = matches(settings, request, store=store)
     pids = np.asarray(found.paragraph_ids, dtype=np.int64)
     rows = np.searchsorted(view.pid, pids)
     rows[rows >= len(view.pid)] = 0

@@ -194,18 +194,18 @@ def pattern_search(settings, pattern: str, max_gap: int = DEFAULT_MAX_GAP, filte
 
 def _examples(settings, rows, fillers: list[Filler]) -> None:
     """Each filler's example: its earliest dated occurrence, cut from the stored (unfolded) text."""
-    from .search import _store
+    from corpus.store import reading
 
-    store = _store(settings)
-    for x in fillers:
-        r, s, e = x.example.pop("_at")
-        ref = doc_ref(rows, r)
-        base = int(rows.toff[r])
-        try:
-            text = store.get_paragraph(ref["paragraph_id"])["text"]
-        except Exception:  # deleted since the index was built: the folded text still shows it
-            text = rows.text[base:int(rows.toff[r + 1]) - 1]
-        a, b = s - base, e - base
-        ref.update(left=text[max(0, a - EXAMPLE_CONTEXT):a].replace("\n", " "), match=text[a:b],
-                   right=text[b:b + EXAMPLE_CONTEXT].replace("\n", " "), offset=a)
-        x.example = ref
+    with reading(settings) as store:
+        for x in fillers:
+            r, s, e = x.example.pop("_at")
+            ref = doc_ref(rows, r)
+            base = int(rows.toff[r])
+            try:
+                text = store.get_paragraph(ref["paragraph_id"])["text"]
+            except Exception:  # deleted since the index was built: the folded text still shows it
+                text = rows.text[base:int(rows.toff[r + 1]) - 1]
+            a, b = s - base, e - base
+            ref.update(left=text[max(0, a - EXAMPLE_CONTEXT):a].replace("\n", " "), match=text[a:b],
+                       right=text[b:b + EXAMPLE_CONTEXT].replace("\n", " "), offset=a)
+            x.example = ref

@@ -2,7 +2,7 @@
 "年轻干部不敢担当怎么办").
 
 Such a query rarely occurs word for word in any paragraph, so its literal list is usually empty. The
-related list's partial pass (indexer.search._partial_words) cuts it into jieba words and leaves out the
+related list's partial pass (indexer.search.related.partial_words) cuts it into jieba words and leaves out the
 words no answer needs to contain: question words, 问题/办法/措施, particles, listed in
 indexer/data/query_stopwords.txt (a maintained list). The semantic ranking still sees the question as
 typed, and the count a drafter sees stays the literal one.

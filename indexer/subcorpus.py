@@ -80,14 +80,17 @@ def _date_sort_key(date: str) -> str:
     return date
 
 
-def corpus_rows(settings) -> CorpusRows:
-    """The current index generation with its per-row document attributes (cached)."""
+def corpus_rows(settings, store=None) -> CorpusRows:
+    """The current index generation with its per-row document attributes (cached). `store`: the
+    caller's read-only store, if it holds one."""
+    from corpus.store import reading
+
     from .keyword import open_view
-    from .search import _doc_state, _store  # the search's own document table and read-only store
+    from .search import doc_state  # the search's own document table
 
     view = open_view(settings)
-    store = _store(settings)
-    docs, arrays = _doc_state(store)
+    with reading(settings, store) as st:
+        docs, arrays = doc_state(st)
     key = str(settings.index_dir)
     sig = (view.generation, id(arrays))
     hit = _cache.get(key)

@@ -1,6 +1,6 @@
 """Reciprocal rank fusion: agreement wins, either side alone still counts, k and duplicates respected."""
 
-from indexer.hybrid import fuse
+from indexer.search.hybrid import fuse
 
 
 def test_paragraph_found_by_both_rankings_comes_first():

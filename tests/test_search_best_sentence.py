@@ -1,7 +1,7 @@
 """What a semantic hit shows as its best sentence: never a copy of the whole paragraph."""
 
 from indexer.query import parse
-from indexer.search import _best_sentence
+from indexer.search.hits import best_sentence as _best_sentence
 
 PARA = ("今年省人代会报告提出要建立要素资源跟着项目走的综合保障机制。对重点工程项目，要优先保障用地指标。"
         "对后续谋划的项目，利用占补平衡、腾笼换业等政策机遇，提前争取建设用地指标。")

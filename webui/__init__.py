@@ -57,7 +57,7 @@ class Services:
         from indexer.search import search
 
         try:
-            search(self.settings, SearchRequest(query="一", mode="keyword", per_page=1))
+            search(self.settings, SearchRequest(query="一", mode="keyword", per_page=1), store=self.store)
         except Exception as e:  # a broken index shows on the pages; serving must still start
             log.warning("warm-up search failed: %s", e)
 

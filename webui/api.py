@@ -53,7 +53,7 @@ def search():
         raise QueryError("缺少查询：请给出 q 参数（或筛选条件）。")
     from indexer.search import search as run_search
 
-    return jsonify(to_jsonable(run_search(svc.settings, req)))
+    return jsonify(to_jsonable(run_search(svc.settings, req, store=svc.store)))
 
 
 @bp.get("/documents/<int:doc_id>")
@@ -89,7 +89,7 @@ def kwic():
     from indexer.kwic import kwic as run_kwic
 
     result = run_kwic(svc.settings, phrase, width=width, sort=sort, limit=limit,
-                      filters=params.get_filters(request.args, svc.settings))
+                      filters=params.get_filters(request.args, svc.settings), store=svc.store)
     return jsonify(to_jsonable(result))
 
 

@@ -78,7 +78,7 @@ def search():
         req = params.search_request(args, svc.settings, default_mode=svc.default_mode())
         from indexer.search import search as run_search
 
-        result = run_search(svc.settings, req)
+        result = run_search(svc.settings, req, store=svc.store)
     except CorpusError as e:
         ctx["error"] = e
         status = getattr(e, "status", 400)
@@ -148,7 +148,8 @@ def kwic():
         try:
             from indexer.kwic import kwic as run_kwic
 
-            result = run_kwic(svc.settings, phrase, width=width, sort=sort, limit=limit, filters=filters)
+            result = run_kwic(svc.settings, phrase, width=width, sort=sort, limit=limit, filters=filters,
+                              store=svc.store)
             if result.total <= KWIC_COLLOCATION_MAX:  # (a full pass over every occurrence's window)
                 from indexer.kwic import cached
 
@@ -156,7 +157,7 @@ def kwic():
 
                 key = ("colloc", phrase, request.args.get("window", ""), tuple(sorted(filters.items())), result.total)
                 colloc = cached(svc.settings, key, lambda: kwic_collocations(svc.settings, phrase, result.total,
-                                                                             request.args, filters))
+                                                                             request.args, filters), store=svc.store)
         except CorpusError as e:
             error, status = e, getattr(e, "status", 400)
     sentences = kwic_sentences(svc.store, result.lines) if result else []
@@ -241,7 +242,7 @@ def search_docx():
 
     svc = services()
     req = _export_request(svc)
-    result = run_search(svc.settings, req)
+    result = run_search(svc.settings, req, store=svc.store)
     labels = {"mode": MODE_LABELS.get(req.mode, req.mode), "scope": SCOPE_LABELS.get(req.scope, req.scope)}
     shown = [*result.hits, *(getattr(result, "related", None) or [])]
     return results_docx(req, result, citations(h.doc_id for h in shown), labels)

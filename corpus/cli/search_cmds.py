@@ -100,6 +100,7 @@ def search_cmd(query, per_page, page, scope, mode, filters, sort, no_fold, as_js
     true); in the default mode (hybrid, once embeddings exist) they are ordered with the help of
     meaning. Paragraphs that share only some words or the meaning follow in a separate, labelled
     list ("related"; `related` in --json), never counted among the hits. Reposts are shown once."""
+    from corpus.store import reading
     from indexer.api import SearchRequest
     from indexer.search import default_mode, search
 
@@ -110,7 +111,8 @@ def search_cmd(query, per_page, page, scope, mode, filters, sort, no_fold, as_js
         filters=filters,
         page=page, per_page=per_page, fold=not no_fold, sort=sort, related=related,
     )
-    result = search(settings, request)
+    with reading(settings) as store:  # the one store of this process
+        result = search(settings, request, store=store)
     if as_json:
         echo_json(result.to_json())
         return
@@ -183,12 +185,13 @@ search_cmd.help = (search_cmd.help or "").rstrip() + "\n\n\b\n" + QUERY_HELP
 def kwic_cmd(phrase, width, sort, limit, filters, no_fold, as_json) -> None:
     """Concordance: every occurrence of PHRASE with aligned left and right context, and the words
     most often just before and after it."""
+    from corpus.store import reading
     from indexer.kwic import fit_left, fit_right, kwic
 
     settings = get_settings()
-    result = kwic(settings, " ".join(phrase), width=width, sort=sort, limit=limit,
-                  filters=filters,
-                  fold_reposts=not no_fold)
+    with reading(settings) as store:  # the one store of this process
+        result = kwic(settings, " ".join(phrase), width=width, sort=sort, limit=limit, filters=filters,
+                      fold_reposts=not no_fold, store=store)
     if as_json:
         echo_json(result.to_json())
         return

@@ -1,0 +1,186 @@
+"""The document table the search filters, orders and counts by: fields by id (`DocInfo`), the same
+as arrays (`DocArrays`, for thousands of matched documents without a Python call each), the
+filter predicate of a query, newest-first date order and the facet counts.
+
+The table is derived data, built from the store's documents and kept per database path until the
+documents change (`doc_state`); the store itself is passed in by the caller.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from corpus.store import Store
+
+from ..analysis import fold
+from ..facets import unit_level
+from ..query import Query, parse_year
+
+FACET_LIMIT = 30
+
+
+@dataclass
+class DocInfo:
+    id: int
+    title: str
+    ftitle: str
+    site: str | None
+    url: str | None
+    date: str | None
+    year: int | None
+    unit: str | None
+    doc_type: str | None
+    truncated: bool
+    level: str | None
+    date_rank: int = 0  # position in newest-first date order (undated last)
+
+
+@dataclass
+class DocArrays:
+    """The document table as arrays (sorted ids) and value groups: filters and date order for
+    thousands of matched documents without a Python call per document."""
+
+    ids: np.ndarray
+    year: np.ndarray  # -1: unknown
+    date_rank: np.ndarray
+    ftitle: list[str]
+    groups: dict[str, dict[str, np.ndarray]]  # filter key -> folded value -> positions in ids
+
+    @classmethod
+    def of(cls, table: dict[int, DocInfo]) -> DocArrays:
+        ds = [table[i] for i in sorted(table)]
+        groups: dict[str, dict[str, list[int]]] = {k: {} for k in ("title", "site", "type", "unit", "level")}
+        for i, d in enumerate(ds):
+            for key, value in (("title", d.ftitle), ("site", fold(d.site or "")), ("type", fold(d.doc_type or "")),
+                               ("unit", fold(d.unit or "")), ("level", d.level)):
+                groups[key].setdefault(value, []).append(i)
+        return cls(
+            ids=np.array([d.id for d in ds], dtype=np.int64),
+            year=np.array([d.year if d.year is not None else -1 for d in ds], dtype=np.int64),
+            date_rank=np.array([d.date_rank for d in ds], dtype=np.int64),
+            ftitle=[d.ftitle for d in ds],
+            groups={k: {v: np.array(ix, dtype=np.int64) for v, ix in g.items()} for k, g in groups.items()},
+        )
+
+    def allowed(self, q: Query) -> np.ndarray | None:
+        """Which documents pass the query's filters (the same rules as `filter_fn`), or None."""
+        if not q.filters:
+            return None
+        mask = np.ones(len(self.ids), dtype=bool)
+        for key, values in q.filters.items():
+            m = np.zeros(len(self.ids), dtype=bool)
+            if key == "year":
+                known = self.year >= 0
+                for lo, hi in (parse_year(v) for v in values):
+                    m |= known & (self.year >= lo) & (self.year <= hi)
+            elif key == "level":
+                for v in set(values):
+                    if v in self.groups["level"]:
+                        m[self.groups["level"][v]] = True
+            else:
+                needles = [fold(v).strip() for v in values]
+                for value, ix in self.groups[key].items():
+                    if any(x in value for x in needles):
+                        m[ix] = True
+            mask &= m
+        return mask
+
+
+_docs: dict[str, tuple[tuple, dict[int, DocInfo], DocArrays]] = {}  # db path -> (signature, table, arrays)
+# store -> {thread id: (connection, data_version, signature)}: what each connection last saw
+_seen: weakref.WeakKeyDictionary[Store, dict[int, tuple[object, int, tuple]]] = weakref.WeakKeyDictionary()
+_state_lock = threading.Lock()
+
+
+def doc_state(store: Store) -> tuple[dict[int, DocInfo], DocArrays]:
+    """Document fields by id (and as arrays), reloaded only when the documents table changed.
+
+    `PRAGMA data_version` (microseconds; it changes when another connection commits) decides
+    whether the table signature (a scan of the documents table, ~2 ms) must be read again."""
+    key = str(store.path)
+    conn = store.db
+    version = conn.execute("PRAGMA data_version").fetchone()[0]
+    cached = _docs.get(key)
+    per_thread = _seen.get(store)
+    seen = per_thread.get(threading.get_ident()) if per_thread else None
+    if cached and seen and seen[0] is conn and seen[1] == version and seen[2] == cached[0]:
+        return cached[1], cached[2]
+    sig = store.change_signature()
+    if not (cached and cached[0] == sig):
+        with _state_lock:
+            table = {}
+            for d in store.iter_documents():
+                table[d["id"]] = DocInfo(
+                    id=d["id"], title=d["title"] or "", ftitle=fold(d["title"] or ""), site=d["site"], url=d["url"],
+                    date=d["date"], year=d["year"], unit=d["unit"], doc_type=d["doc_type"],
+                    truncated=d["truncated"], level=d.get("level") or unit_level(d["unit"]),
+                )
+            order = sorted({d.date or "" for d in table.values()}, key=neg_date)
+            ranks = {v: i for i, v in enumerate(order)}
+            for d in table.values():
+                d.date_rank = ranks[d.date or ""]
+            cached = (sig, table, DocArrays.of(table))
+            _docs[key] = cached
+    with _state_lock:
+        _seen.setdefault(store, {})[threading.get_ident()] = (conn, version, sig)
+    return cached[1], cached[2]
+
+
+def neg_date(date: str) -> tuple:
+    """Sort key: newer first (compare on the digits, inverted)."""
+    return tuple(-ord(ch) for ch in date) + (1,)
+
+
+def filter_fn(q: Query):
+    """A predicate over DocInfo from the query's filters (values of one key: any of them)."""
+    if not q.filters:
+        return None
+    checks = []
+    for key, values in q.filters.items():
+        if key == "year":
+            ranges = [parse_year(v) for v in values]
+            checks.append(lambda d, r=ranges: d.year is not None and any(lo <= d.year <= hi for lo, hi in r))
+        elif key == "level":
+            vals = set(values)
+            checks.append(lambda d, v=vals: d.level in v)
+        else:
+            attr = {"title": "title", "site": "site", "type": "doc_type", "unit": "unit"}[key]
+            needles = [fold(v).strip() for v in values]
+            memo: dict = {}  # field values repeat across documents: fold and test each once
+
+            def check(d, a=attr, n=needles, memo=memo):
+                v = getattr(d, a) or ""
+                r = memo.get(v)
+                if r is None:
+                    r = memo[v] = any(x in fold(v) for x in n)
+                return r
+
+            checks.append(check)
+    return lambda d: all(c(d) for c in checks)
+
+
+def facets(cands, docs: dict[int, DocInfo]) -> dict[str, list[tuple[str, int]]]:
+    """Counts of the (folded) hits by year, site, type and administrative level, most first."""
+    counters = {"year": Counter(), "site": Counter(), "type": Counter(), "unit": Counter()}
+    for c in cands:
+        d = docs.get(c.doc_id)
+        if d is None:
+            continue
+        if d.year:
+            counters["year"][str(d.year)] += 1
+        if d.site:
+            counters["site"][d.site] += 1
+        if d.doc_type:
+            counters["type"][d.doc_type] += 1
+        if d.level:
+            counters["unit"][d.level] += 1
+    out = {}
+    for k, cnt in counters.items():
+        items = sorted(cnt.items(), key=(lambda kv: (-int(kv[0]),)) if k == "year" else (lambda kv: (-kv[1], kv[0])))
+        out[k] = items[:FACET_LIMIT]
+    return out
