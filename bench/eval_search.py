@@ -85,7 +85,7 @@ def prepare(settings, globs: list[str], progress: bool) -> None:
     """Ingest the evaluation corpus and build both indexes (incremental: cheap when done before)."""
     from corpus.ingest import ingest_paths
     from corpus.store import open_store
-    from indexer.keyword import update_indexes
+    from indexer.update import update_indexes
 
     if not settings.db_path.exists() or open_store(settings).stats()["documents"] == 0:
         ingest_paths(settings, corpus_paths(globs), progress=progress)

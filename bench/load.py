@@ -55,7 +55,7 @@ def prepare_data(data: Path) -> None:
     sys.path.insert(0, str(ROOT))
     from corpus.ingest import ingest_paths, sample_dir
     from corpus.settings import Settings
-    from indexer.keyword import update_indexes
+    from indexer.update import update_indexes
 
     settings = Settings(data_dir=data, semantic=False)
     ingest_paths(settings, [sample_dir()])

@@ -360,6 +360,20 @@ class Store:
         """{doc_id: rev}: what an index compares with its own record to update incrementally."""
         return dict(self.db.execute("SELECT id, rev FROM documents").fetchall())
 
+    def index_snapshot(self) -> tuple[dict[int, int], list[tuple]]:
+        """The documents' revisions and every paragraph as (id, doc_id, cluster_id, kind, text) in id
+        order, read in one snapshot: what a keyword index build reads."""
+        own = not self.db.in_transaction
+        if own:
+            self.db.execute("BEGIN")
+        try:
+            revs = self.doc_revisions()
+            rows = self.db.execute("SELECT id, doc_id, cluster_id, kind, text FROM paragraphs ORDER BY id").fetchall()
+        finally:
+            if own:
+                self.db.execute("COMMIT")
+        return revs, rows
+
     def iter_paragraph_rows(self, doc_ids: list[int] | None = None, batch: int = IN_CHUNK) -> Iterator[sqlite3.Row]:
         """Paragraphs joined with their document's fields, for indexing. Ordered by doc, position."""
         sql = (

@@ -295,7 +295,7 @@ def tokens(settings, rows: CorpusRows) -> tuple[np.ndarray, np.ndarray, list[str
     """(word ids of all rows, tokoff: row r's words are ids[tokoff[r]:tokoff[r+1]], id -> word)."""
     from pathlib import Path
 
-    from .keyword import _gen_path
+    from .keyword.files import gen_path as _gen_path
 
     gen = rows.view.generation
     key = str(settings.index_dir)

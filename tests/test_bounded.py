@@ -255,11 +255,11 @@ def test_kwic_page_of_a_very_common_word_skips_the_collocation_pass(many, monkey
 
 
 def test_serve_warms_up_before_taking_requests(seeded, tmp_path):
-    from indexer import keyword
+    from indexer.keyword import view
 
-    keyword._views.clear()
+    view._views.clear()
     create_app(seeded).extensions["corpus"].warm_up()
-    assert str(seeded.index_dir.resolve()) in keyword._views  # the first request does not open the index
+    assert str(seeded.index_dir.resolve()) in view._views  # the first request does not open the index
     create_app(Settings(data_dir=tmp_path / "empty", semantic=False)).extensions["corpus"].warm_up()  # no store: no error
 
 

@@ -14,11 +14,10 @@ from conftest import SAMPLE
 from corpus.ingest import ingest_paths
 from corpus.settings import Settings
 from corpus.store import Store
-from indexer import keyword
 from indexer.analysis import fold, sentence_bounds
 from indexer.api import SearchRequest
 from indexer.charindex import CharIndex, build_postings, fold_many, intersect_sorted
-from indexer.keyword import build_index, open_view, read_manifest
+from indexer.keyword import build_index, open_view, read_manifest, tokenize
 from indexer.search import iter_hits, search, substring_scan
 from indexer.terms import get_tokenizer
 
@@ -267,10 +266,10 @@ def test_tokeniser_pool_gives_the_same_index(tmp_path, monkeypatch):
     ingest_paths(inline, [SAMPLE])
     ingest_paths(pooled, [SAMPLE])
     build_index(inline)
-    monkeypatch.setattr(keyword, "POOL_MIN", 1)
-    monkeypatch.setattr(keyword, "TOKENIZE_CHUNK", 7)
-    monkeypatch.setattr(keyword, "MAX_WORKERS", 2)
-    monkeypatch.setattr(keyword.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(tokenize, "POOL_MIN", 1)
+    monkeypatch.setattr(tokenize, "TOKENIZE_CHUNK", 7)
+    monkeypatch.setattr(tokenize, "MAX_WORKERS", 2)
+    monkeypatch.setattr(tokenize.os, "cpu_count", lambda: 2)
     build_index(pooled)
     a, b = _words_by_pid(inline), _words_by_pid(pooled)
     assert len(a) > 50 and list(a.values()) == list(b.values())

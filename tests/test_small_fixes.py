@@ -19,6 +19,7 @@ from corpus.ingest import ingest_paths
 from corpus.settings import Settings
 from indexer import keyword
 from indexer.api import SearchRequest
+from indexer.keyword import tokenize
 from indexer.query import parse
 from indexer.search import search
 
@@ -75,13 +76,13 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find the worker processes")
 def test_tokeniser_workers_die_with_a_killed_index(tmp_path):
-    if min(os.cpu_count() or 1, keyword.MAX_WORKERS) < 2:
+    if min(os.cpu_count() or 1, tokenize.MAX_WORKERS) < 2:
         pytest.skip("one CPU: corpus index tokenises in one process, there are no workers to outlive it")
     rnd = random.Random(5)
     words = ["乡村", "振兴", "产业", "融合", "城乡", "发展", "营商", "环境", "招商", "引资", "土地", "资金", "人才", "科技"]
     src = tmp_path / "in"
     src.mkdir()
-    # more paragraphs than keyword.POOL_MIN, long enough that a worker is busy for seconds on its chunk
+    # more paragraphs than tokenize.POOL_MIN, long enough that a worker is busy for seconds on its chunk
     for f in range(9):
         paras = ["，".join("".join(rnd.choices(words, k=6)) for _ in range(120)) + "。" for _ in range(500)]
         (src / f"{f}.txt").write_text(f"第{f}篇讲话\n\n" + "\n\n".join(paras), encoding="utf-8")

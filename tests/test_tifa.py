@@ -22,9 +22,9 @@ from corpus.store import Store
 from indexer.analysis import fold
 from indexer.collocations import collocations, log_likelihood, scores
 from indexer.compare import compare
-from indexer.keyword import update_indexes
 from indexer.pattern import pattern_regex, pattern_search
 from indexer.trend import trend
+from indexer.update import update_indexes
 
 PLANTED = "数智赋能新范式"
 

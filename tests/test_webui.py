@@ -370,7 +370,7 @@ def test_collection_page_has_tools(client):
 
 def test_server_keeps_answering_while_the_index_updates(settings):
     """A rebuild runs in another thread while searches go on: every search is answered."""
-    from indexer.keyword import update_indexes
+    from indexer.update import update_indexes
 
     app = create_app(settings)
     c = app.test_client()

@@ -51,7 +51,7 @@ def build_data_dir(data_dir: Path, *, semantic: bool = False, with_sample: bool 
         "\n".join(json.dumps(r, ensure_ascii=False) for r in hostile_and_repost_records()) + "\n", encoding="utf-8")
     summary = ingest_paths(settings, [sample_dir(), extra] if with_sample else [extra])
     assert summary.ok, summary.failed
-    from indexer.keyword import update_indexes
+    from indexer.update import update_indexes
 
     report = update_indexes(settings, semantic=semantic)
     assert not semantic or report.semantic, report.notes

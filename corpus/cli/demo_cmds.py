@@ -16,7 +16,7 @@ from .common import get_settings, handle_errors, show_progress
 @handle_errors
 def demo(ctx: click.Context, host: str, port: int, no_serve: bool, no_semantic: bool) -> None:
     """Ingest the bundled sample (five real collected speeches), index it and start the web UI."""
-    from indexer.keyword import update_indexes
+    from indexer.update import update_indexes
 
     from ..ingest import ingest_paths, sample_dir
 

@@ -25,7 +25,8 @@ def index_cmd(rebuild: bool, no_semantic: bool, rebuild_semantic: bool, status: 
     A second `corpus index` waits up to settings.lock_timeout seconds, then fails; searching
     while indexing keeps working on the previous index.
     """
-    from indexer.keyword import index_status, update_indexes
+    from indexer.keyword import index_status
+    from indexer.update import update_indexes
 
     settings = get_settings()
     if status:
