@@ -510,13 +510,7 @@ def _with_text(settings, idx: _Index, hits: list[tuple[int, float, int]]) -> lis
         return []
     store = open_store(settings, readonly=True)
     try:
-        texts = {}
-        ids = [h[0] for h in hits]
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            for r in store.db.execute(f"SELECT id, text FROM paragraphs WHERE id IN ({','.join('?' * len(chunk))})",
-                                      chunk):
-                texts[r[0]] = r[1]
+        texts = store.paragraph_texts([h[0] for h in hits])
     finally:
         store.close()
     out = []
@@ -545,12 +539,10 @@ def similar_paragraphs(settings, paragraph_id: int, k: int) -> list[tuple[int, f
         doc = store.get_document(para["doc_id"])
         bad_docs = {para["doc_id"]}
         if doc.get("cluster_id") is not None:
-            bad_docs |= {r[0] for r in store.db.execute("SELECT id FROM documents WHERE cluster_id=?",
-                                                         (doc["cluster_id"],))}
+            bad_docs |= {m["doc_id"] for m in store.cluster_members(doc["cluster_id"], "d")}
         bad_paras = {paragraph_id}
         if para.get("cluster_id") is not None:
-            bad_paras |= {r[0] for r in store.db.execute("SELECT id FROM paragraphs WHERE cluster_id=?",
-                                                          (para["cluster_id"],))}
+            bad_paras |= {m["id"] for m in store.cluster_members(para["cluster_id"])}
         v = np.asarray(idx.vectors[rows]).mean(axis=0)
         v /= max(float(np.linalg.norm(v)), 1e-12)
         scores = np.asarray(idx.vectors @ v)
@@ -564,7 +556,7 @@ def similar_paragraphs(settings, paragraph_id: int, k: int) -> list[tuple[int, f
         while True:
             cands = _top_paragraphs(idx, scores, want * 2 + 8)
             cands = [c for c in cands if np.isfinite(c[1])]
-            cl = _clusters(store, [c[0] for c in cands])
+            cl = store.paragraph_clusters([c[0] for c in cands])
             out, seen_clusters = [], set()
             for pid, score, _ in cands:
                 c = cl.get(pid)
@@ -580,16 +572,6 @@ def similar_paragraphs(settings, paragraph_id: int, k: int) -> list[tuple[int, f
             want *= 4
     finally:
         store.close()
-
-
-def _clusters(store, ids: list[int]) -> dict[int, int | None]:
-    out: dict[int, int | None] = {}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        for r in store.db.execute(f"SELECT id, cluster_id FROM paragraphs WHERE id IN ({','.join('?' * len(chunk))})",
-                                  chunk):
-            out[r[0]] = r[1]
-    return out
 
 
 def index_info(settings) -> dict | None:
