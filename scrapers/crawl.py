@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from corpus.encoding import decode_html
 from corpus.errors import CorpusError, InputError
 from corpus.ingest import ingest_record
 from corpus.models import RawRecord
@@ -26,7 +27,6 @@ from corpus.sites import GENERIC, adapter_by_name, adapter_for_url
 from corpus.sites.base import SiteAdapter
 from corpus.store import Store
 
-from .decode import decode_page
 from .fetch import Fetcher, FetchPolicy
 from .frontier import Frontier
 from .listing import listing_links, page_kind
@@ -174,7 +174,7 @@ class Crawler:
         s.fetched += 1
         final = res.redirects[-1] if res.redirects else url
         try:
-            html, encoding = decode_page(res.body, res.content_type, name=url)
+            html, encoding = decode_html(res.body, content_type=res.content_type, name=url)
         except InputError as e:
             self._fail(job, url, s, str(e), outcome="undecodable", http_status=res.status, attempts=res.attempts)
             return

@@ -11,9 +11,9 @@ import lxml.html
 import pytest
 
 import corpus.ingest
+from corpus.encoding import decode_html
 from corpus.models import RawRecord
 from corpus.sites import ADAPTERS, GENERIC, adapter_for_record, adapter_for_url, extract_for
-from scrapers.decode import decode_page
 from scrapers.listing import listing_links
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,7 +80,7 @@ def test_12371_saved_file_is_recognised_without_url():
 
 
 def _site_page(name: str) -> str:
-    text, _enc = decode_page((SITES / name / "article.html").read_bytes(), "text/html")
+    text, _enc = decode_html((SITES / name / "article.html").read_bytes(), content_type="text/html")
     return text
 
 
@@ -99,7 +99,7 @@ def test_wm114_adapter_on_seed_page():
 def test_fanwy_adapter_on_seed_page_without_charset():
     raw = (SITES / "fanwy" / "article.html").read_bytes()
     assert b"charset" not in raw.lower()
-    html, enc = decode_page(raw, "text/html")
+    html, enc = decode_html(raw, content_type="text/html")
     assert enc.startswith("gb")
     page = ADAPTERS["fanwy"].extract(html, url="http://www.fanwy.cn/a/1.html")
     assert page.title == "在全市重点项目建设推进会议上的讲话" and page.site == "快文网"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scrapers.decode import decode_page
+from corpus.encoding import decode_html
 from scrapers.fetch import Fetcher, FetchPolicy
 from scrapers.politeness import HostThrottle
 from scrapers.robots import RobotsCache
@@ -158,18 +158,18 @@ def test_gbk_page_with_wrong_or_missing_charset_decodes(site, header):
     body = f"<html><head><title>讲话</title></head><body><p>{GBK_TEXT}</p></body></html>".encode("gbk")
     site.add("/gbk", body, content_type=header)
     res = Fetcher(FAST).fetch(site.url("/gbk"))
-    text, enc = decode_page(res.body, res.content_type)
+    text, enc = decode_html(res.body, content_type=res.content_type)
     assert GBK_TEXT in text and enc.startswith("gb")
 
 
 def test_meta_says_utf8_but_bytes_are_gb18030():
     body = f'<html><head><meta charset="utf-8"></head><body><p>{GBK_TEXT}</p></body></html>'.encode("gb18030")
-    text, enc = decode_page(body, "text/html; charset=utf-8")
+    text, enc = decode_html(body, content_type="text/html; charset=utf-8")
     assert GBK_TEXT in text
 
 
 def test_meta_gb2312_but_page_uses_gbk_only_characters():
     s = "镕基同志讲话：“旻”“堃”“喆”字都在GBK而不在GB2312里。" * 3
     body = f'<html><head><meta charset="gb2312"></head><body><p>{s}</p></body></html>'.encode("gbk")
-    text, _ = decode_page(body, "text/html")
+    text, _ = decode_html(body, content_type="text/html")
     assert s in text

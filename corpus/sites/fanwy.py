@@ -4,7 +4,7 @@ Known from the seed (../shared/seeds/003): a "标题:…" line, the title, the b
 omission "……(快文网http://www.fanwy.cn省略1427字,正式会员可完整阅读)……" right after which the site
 inserts a "更多相关文章:…" list of bullet links (the body resumes after it), a paywall tail
 "……(未完,全文共7705字,当前只显示3710字,请阅读下面提示信息。收藏…", then 上一篇/下一篇 and
-"相关栏目:…". The page is GBK and may not declare its charset (handled by scrapers.decode).
+"相关栏目:…". The page is GBK and may not declare its charset (handled by corpus.encoding.decode_html).
 """
 
 from __future__ import annotations
