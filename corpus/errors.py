@@ -36,6 +36,12 @@ class NotFound(CorpusError):
     status = 404
 
 
+class ConfigError(CorpusError):
+    """A setting naming something that does not exist or cannot be used (an unknown search backend)."""
+
+    status = 500
+
+
 class IndexMissing(CorpusError):
     """No index yet: run `corpus index` first."""
 

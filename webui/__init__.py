@@ -62,24 +62,19 @@ class Services:
             log.warning("warm-up search failed: %s", e)
 
     def semantic_available(self) -> bool:
-        """Whether semantic/hybrid search can run now (embedding index built)."""
-        if not self.settings.semantic:
-            return False
-        try:
-            from indexer.semantic import semantic_available
-        except ImportError:
-            return False
-        try:
-            return bool(semantic_available(self.settings))
-        except Exception:  # a broken vector index must not take the pages down
-            log.exception("semantic_available failed")
-            return False
+        """Whether semantic/hybrid search can run now: the search backend's answer (for the local
+        one: the embedding index is built and usable), so the pages and `search()` never disagree."""
+        from indexer.search.backend import open_backend
+
+        return open_backend(self.settings).meaning_status()[0]
 
     def modes(self) -> list[str]:
         return ["keyword", "semantic", "hybrid"] if self.semantic_available() else ["keyword"]
 
     def default_mode(self) -> str:
-        return "hybrid" if self.semantic_available() else "keyword"
+        from indexer.search import default_mode
+
+        return default_mode(self.settings)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -30,6 +30,7 @@ Where each part lives (this package):
 - `hybrid`     the meaning side: semantic status, meaning neighbours, the hybrid re-rank, rank fusion
 - `related`    the labelled second list: partial matches fused with meaning neighbours
 - `plan`       a request resolved into ranked candidates (mode, folding, order, suggestions)
+- `backend`    the engine interface plan calls (literal, meaning, related, suggestions); `local` = ours
 - `hits`       candidates into Hits: text, spans, snippet, best sentence, copies, a heading's section
 
 The store is the caller's (one per CLI process, one per web app, `store=`); without one, a call
@@ -48,10 +49,10 @@ from .. import budget
 from ..analysis import fold
 from ..api import MODES, SCOPES, Copy, Hit, SearchRequest, SearchResult, Span
 from ..query import HELP, Query
+from .backend import default_mode
 from .candidates import Cand
 from .docs import DocArrays, DocInfo, doc_state, facets
 from .hits import make_hits
-from .hybrid import default_mode
 from .plan import MAX_PER_PAGE, plan
 from .related import RELATED_LIMIT
 

@@ -1,6 +1,6 @@
 """The meaning side of the search and its merges with the literal side.
 
-- Whether semantic search can run (`semantic_status`, `default_mode`), the query's embedding
+- Whether semantic search can run (`semantic_status`), the query's embedding
   scores (`semantic_scores`, indexer.semantic), the meaning neighbours as candidates
   (`meaning_ranked`: semantic mode's list and one side of the related list).
 - Hybrid mode: the literal hits re-ordered by meaning within their tiers (`reranked`, indexer.rank).
@@ -37,12 +37,6 @@ SEMANTIC_CANDIDATES = 500  # semantic mode: meaning neighbours listed
 RRF_K = 20
 KEYWORD_WEIGHT = 1.0
 SEMANTIC_WEIGHT = 1.0
-
-
-def default_mode(settings) -> str:
-    """'hybrid' once an embedding index exists, else 'keyword'."""
-    ok, _ = semantic_status(settings)
-    return "hybrid" if ok else "keyword"
 
 
 def semantic_status(settings) -> tuple[bool, str]:

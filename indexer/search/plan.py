@@ -12,14 +12,11 @@ from corpus.store import Store
 
 from .. import analysis
 from ..api import MODES, SCOPES, SearchRequest
-from ..keyword import IndexView, open_view
 from ..query import Query, parse
-from ..terms import query_tokenizer
-from .candidates import Cand, exact_rows, one_per_cluster
+from .backend import open_backend
+from .candidates import Cand, one_per_cluster
 from .docs import DocInfo, doc_state, filter_fn, neg_date
-from .hybrid import SEMANTIC_CANDIDATES, meaning_ranked, reranked, semantic_scores, semantic_status
-from .literal import literal_ranked
-from .related import related as related_list
+from .hybrid import SEMANTIC_CANDIDATES, reranked
 from .related import wants_related
 
 MAX_PER_PAGE = 200
@@ -47,37 +44,36 @@ def plan(settings, store: Store, request: SearchRequest, *, with_related: bool =
     q = parse(request.query, max_chars=settings.max_query_chars, filters=request.filters)
     analysis.configure(settings)
     docs, arr = doc_state(store)
-    view: IndexView = open_view(settings)
-    tokenizer = query_tokenizer(settings)
+    engine = open_backend(settings, store, arr)
     keep = filter_fn(q)
     mode = request.mode or "keyword"
     notices: list[str] = []
     if mode in ("semantic", "hybrid"):
-        ok, why = semantic_status(settings)
+        ok, why = engine.meaning_status()
         if not ok:
             notices.append(f"{why}: keyword results shown")
             mode = "keyword"
-    scores = semantic_scores(settings, q, notices) if mode in ("semantic", "hybrid") else None
+    scores = engine.query_scores(q, notices) if mode in ("semantic", "hybrid") else None
     if mode != "keyword" and scores is None:
         mode = "keyword"
     if mode == "semantic":
-        main = meaning_ranked(view, arr, q, docs, keep, scores, store, set(), SEMANTIC_CANDIDATES)
+        main = engine.meaning(q, docs, keep, scores, SEMANTIC_CANDIDATES)
         for c in main:
             c.relation = None
         cands = one_per_cluster(main, request.fold)
         related: list[Cand] = []
         words: list[str] = []
     else:
-        lit = literal_ranked(view, arr, q, request.scope, tokenizer)
+        lit = engine.literal(q, request.scope, docs, keep)
         if scores is not None and len(lit) > 1:
             lit = reranked(lit, scores)
         cands = one_per_cluster(lit, request.fold)
         related, words = [], []
         if with_related and wants_related(request, q):
-            related, words = related_list(view, arr, q, docs, keep, scores, store, tokenizer, lit, request.fold)
+            related, words = engine.related(q, docs, keep, scores, lit, request.fold)
     if request.sort == "date":
         cands.sort(key=lambda c: neg_date((docs[c.doc_id].date or "") if c.doc_id in docs else ""))
-    suggestions = _suggestions(view, q) if not cands else []
+    suggestions = engine.suggestions(q) if not cands else []
     return Plan(q=q, store=store, docs=docs, cands=cands, related=related, related_words=words, mode=mode,
                 notice="; ".join(notices) or None, suggestions=suggestions)
 
@@ -95,19 +91,3 @@ def validate(request: SearchRequest) -> None:
         raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}", zh=f"每页条数应在 1 到 {MAX_PER_PAGE} 之间")
     if request.sort not in ("relevance", "date"):
         raise QueryError(f"unknown sort {request.sort!r}: use relevance or date", zh="排序只能是 相关度 或 日期")
-
-
-def _suggestions(view: IndexView, q: Query) -> list[str]:
-    """Did you mean: the query with a term that matched nothing replaced by a frequent corpus word
-    one edit away (要素包障 -> 要素保障)."""
-    from ..suggest import suggest
-
-    out: list[str] = []
-    for t in q.positive_terms:
-        if len(exact_rows(view, t)):
-            continue
-        for s in suggest(view, t.folded):
-            fixed = q.text.replace(t.text, s, 1) if t.text in q.text else s
-            if fixed not in out and fixed != q.text:
-                out.append(fixed)
-    return out[:3]
