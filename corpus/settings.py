@@ -29,7 +29,8 @@ class Settings:
     request_budget: float = _setting(3.0, "Seconds a search-side web request (search, KWIC) may scan before it answers with what it has and a notice (0 = no limit).", "CORPUS_REQUEST_BUDGET")
     export_workers: int = _setting(1, "Web exports produced at once (each in its own thread beside the request threads); more wait their turn.", "CORPUS_EXPORT_WORKERS")
     export_queue: int = _setting(8, "Web exports that may wait for a free export worker; more are refused with 503 and Retry-After.", "CORPUS_EXPORT_QUEUE")
-    search_backend: str = _setting("local", "Engine the search runs on: 'local' (this package's own keyword and embedding indexes in the data directory); see indexer/search/backend.py.", "CORPUS_SEARCH_BACKEND")
+    search_backend: str = _setting("local", "Engine the search runs on: 'local' (this package's own keyword and embedding indexes in the data directory) or 'qdrant' (a Qdrant collection kept in step by `corpus index`; needs the qdrant extra); see indexer/search/backend.py.", "CORPUS_SEARCH_BACKEND")
+    qdrant_url: str | None = _setting(None, "Qdrant server or cluster for search_backend 'qdrant' (e.g. http://localhost:6333); unset: Qdrant's embedded local mode in <data_dir>/qdrant.", "CORPUS_QDRANT_URL")
     semantic: bool = _setting(True, "Build and use the embedding index (semantic and hybrid search).", "CORPUS_SEMANTIC")
     model_cache: Path | None = _setting(None, "Folder of the built embedding models, shared by every data directory (default $XDG_CACHE_HOME/corpus/models, else ~/.cache/corpus/models).", "CORPUS_MODEL_CACHE")
 

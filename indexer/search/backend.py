@@ -109,7 +109,8 @@ class LocalBackend:
         return out[:3]
 
 
-BACKENDS: dict[str, type] = {"local": LocalBackend}
+# name -> the class, or "module:Class" for a backend whose client library is an optional extra
+BACKENDS: dict[str, type | str] = {"local": LocalBackend, "qdrant": "indexer.search.qdrant:QdrantBackend"}
 
 
 def open_backend(settings, store: Store | None = None, arrays: DocArrays | None = None) -> Backend:
@@ -120,6 +121,11 @@ def open_backend(settings, store: Store | None = None, arrays: DocArrays | None 
     if cls is None:
         raise ConfigError(f"unknown search backend {name!r} (settings.search_backend): use one of "
                           f"{', '.join(sorted(BACKENDS))}", zh=f"未知的检索后端「{name}」")
+    if isinstance(cls, str):
+        import importlib
+
+        module, _, attr = cls.partition(":")
+        cls = getattr(importlib.import_module(module), attr)
     return cls(settings, store, arrays)
 
 
