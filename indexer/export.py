@@ -47,6 +47,8 @@ from corpus.tabular import (  # noqa: F401  (re-exported: the export's formats a
     unneutralise,
 )
 
+from .snippets import merge_spans
+
 log = logging.getLogger(__name__)
 
 MARK_OPEN, MARK_CLOSE = "【", "】"  # how the matched phrase is marked in the snippet column
@@ -113,16 +115,8 @@ ALL_FIELDS: list[str] = list(COLUMNS)
 
 def mark_spans(text: str, spans: list[tuple[int, int]]) -> str:
     """`text` with each (merged) span wrapped in 【】: the marked phrase survives any spreadsheet."""
-    merged: list[list[int]] = []
-    for s, e in sorted((max(0, s), min(len(text), e)) for s, e in spans):
-        if e <= s:
-            continue
-        if merged and s <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], e)
-        else:
-            merged.append([s, e])
     out, pos = [], 0
-    for s, e in merged:
+    for s, e in merge_spans(spans, len(text)):
         out += [text[pos:s], MARK_OPEN, text[s:e], MARK_CLOSE]
         pos = e
     out.append(text[pos:])

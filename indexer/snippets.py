@@ -25,13 +25,23 @@ def find_spans(text: str, needles: list[str], *, folded: str | None = None) -> l
     return merge_spans(raw)
 
 
-def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def merge_spans(spans, length: int | None = None) -> list[tuple[int, int]]:
+    """Spans ((start, end) pairs or objects with .start/.end) sorted, clamped to a text of `length`
+    when given, empty ones dropped, overlapping or touching ones merged, so that every phrase is
+    marked whole: the one merge the snippets, the web highlight and the export's 【】 all use."""
+    pairs = []
+    for sp in spans or ():
+        a, b = (int(sp[0]), int(sp[1])) if isinstance(sp, (list, tuple)) else (int(sp.start), int(sp.end))
+        if length is not None:
+            a, b = max(0, a), min(length, b)
+        if b > a:
+            pairs.append((a, b))
     out: list[tuple[int, int]] = []
-    for s, e in sorted(spans):
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
+    for a, b in sorted(pairs):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
-            out.append((s, e))
+            out.append((a, b))
     return out
 
 

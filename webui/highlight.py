@@ -11,30 +11,7 @@ from collections.abc import Iterable
 
 from markupsafe import Markup, escape
 
-
-def _pairs(spans: Iterable) -> list[tuple[int, int]]:
-    out = []
-    for s in spans or ():
-        if isinstance(s, (list, tuple)):
-            start, end = int(s[0]), int(s[1])
-        else:
-            start, end = int(s.start), int(s.end)
-        out.append((start, end))
-    return out
-
-
-def merge_spans(spans: Iterable, length: int) -> list[tuple[int, int]]:
-    """Clamp to the text, drop empty spans, merge overlapping ones so every phrase is marked whole."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(_pairs(spans)):
-        start, end = max(0, start), min(length, end)
-        if end <= start:
-            continue
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
+from indexer.snippets import merge_spans
 
 
 def highlight(text: str | None, spans: Iterable = ()) -> Markup:
