@@ -50,6 +50,21 @@ class Services:
             raise NotFound(f"没有编号为 {paragraph_id} 的段落")
         return self.store.get_paragraph(paragraph_id)
 
+    def similar(self, paragraph_id: int, k: int) -> list[dict]:
+        """The nearest paragraphs of other speeches with their documents, for the page and the API:
+        [{"paragraph", "doc", "score"}]; one deleted since the vectors were built is left out."""
+        from indexer.semantic import similar_paragraphs
+
+        out = []
+        for pid, score in similar_paragraphs(self.settings, paragraph_id, k):
+            try:
+                p = self.paragraph(pid)
+                d = self.document(p["doc_id"])
+            except NotFound:
+                continue
+            out.append({"paragraph": p, "doc": d, "score": float(score)})
+        return out
+
     def warm_up(self) -> None:
         """Load what the first requests would otherwise all wait for (the index view, the
         document table, the tokenizer) before the server takes requests."""

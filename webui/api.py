@@ -99,13 +99,10 @@ def similar(paragraph_id: int):
     svc.paragraph(paragraph_id)  # 404 for an unknown id
     if not svc.semantic_available():
         raise QueryError("语义索引尚未建立：运行 `corpus index`（启用语义检索）后再试。")
-    from indexer.semantic import similar_paragraphs
-
     k = params.get_int(request.args, "k", 10, 1, 50)
     out = []
-    for pid, score in similar_paragraphs(svc.settings, paragraph_id, k):
-        p = svc.paragraph(pid)
-        d = svc.document(p["doc_id"])
-        out.append({"paragraph_id": pid, "score": float(score), "text": p["text"], "doc_id": d["id"],
+    for item in svc.similar(paragraph_id, k):
+        p, d = item["paragraph"], item["doc"]
+        out.append({"paragraph_id": p["id"], "score": item["score"], "text": p["text"], "doc_id": d["id"],
                     "title": d["title"], "site": d["site"], "date": d["date"], "unit": d["unit"], "url": d["url"]})
     return jsonify({"paragraph_id": paragraph_id, "similar": out})

@@ -187,20 +187,10 @@ def similar(paragraph_id: int):
         error = "语义索引尚未建立，无法查找相似段落。运行 `corpus index`（启用语义检索）后再试。"
     else:
         k = params.get_int(request.args, "k", 10, 1, 50)
-        from indexer.semantic import similar_paragraphs
-
         try:
-            pairs = similar_paragraphs(svc.settings, paragraph_id, k)
+            items = svc.similar(paragraph_id, k)
         except CorpusError as e:
-            error = str(e)
-            pairs = []
-        for pid, score in pairs:
-            try:
-                p = svc.paragraph(pid)
-                d = svc.document(p["doc_id"])
-            except CorpusError:  # deleted since the vectors were built
-                continue
-            items.append({"paragraph": p, "doc": d, "score": score})
+            error = e.message_zh
     return render_template("similar.html", para=para, doc=doc, items=items, error=error)
 
 
