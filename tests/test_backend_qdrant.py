@@ -87,6 +87,7 @@ def test_cli_searches_through_qdrant_unchanged(pair):
     r = subprocess.run([sys.executable, "-m", "corpus", "search", "要素保障", "--json", "--no-fold"], cwd=ROOT,
                        env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
+    assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr, r.stderr[-2000:]
     out = json.loads(r.stdout)
     assert out["total"] == search(local, SearchRequest(query="要素保障", fold=False)).total
 

@@ -98,6 +98,10 @@ def _client(settings):
                 raise ConfigError(f"the Qdrant folder {key} is in use by another process ({e}); embedded mode "
                                   "serves one process: stop it, or set qdrant_url to a Qdrant server",
                                   zh="Qdrant 数据目录正被另一个进程使用") from e
+            if not _clients:
+                import atexit
+
+                atexit.register(close_clients)  # closed while Python still runs (its __del__ at exit is noisy)
             _clients[key] = client
         return client
 
