@@ -26,13 +26,9 @@ from lxml import etree
 
 from ..dates import normalise_date
 from ..errors import InputError
-from ..html import ExtractedPage
+from ..html import BLOCK_TAGS, ExtractedPage  # one list of the tags that end a line
 from ..rulecheck import RuleError, check_regexes, check_selectors, check_strings
 
-BLOCK_TAGS = frozenset(
-    "address article aside blockquote body br center dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
-    "header hr li main nav ol p pre section table tbody td tr ul".split()
-)
 _WS = re.compile(r"[ \t\r\n\u00a0]+")
 _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6});")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
