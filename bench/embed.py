@@ -59,19 +59,19 @@ def windows_of(emb, texts: list[str]) -> list[str]:
 
 
 def embedder(settings, variant: str):
-    from indexer import embedding
+    from indexer.embed import model as embed_model
 
     backend, precision = variant.split("-")
-    emb = embedding.get_model(settings, precision=precision, backend=backend)
+    emb = embed_model.get_model(settings, precision=precision, backend=backend)
     if emb.variant != variant:
         raise SystemExit(f"{variant} unavailable here (got {emb.variant}): is onnxruntime installed?")
     return emb
 
 
 def throughput(settings, emb, texts: list[str], wins: list[str], batch: int) -> tuple[float, float, np.ndarray]:
-    from indexer import embedding
+    from indexer.embed import model as embed_model
 
-    embedding.set_threads(settings, "build")
+    embed_model.set_threads(settings, "build")
     t = time.perf_counter()
     vecs = emb.encode_passages(wins, batch_size=batch)
     dt = time.perf_counter() - t
@@ -89,7 +89,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=2, help="interleaved rounds per variant (median reported)")
     ap.add_argument("--threads", action="store_true",
                     help="only compare build threads for the default variant: 1 thread, all cores, and the "
-                         "automatic choice (indexer.embedding.build_threads), interleaved")
+                         "automatic choice (indexer.embed_model.build_threads), interleaved")
     ap.add_argument("--variants", default="torch-fp32,torch-int8,onnx-fp32,onnx-int8",
                     help="backend-precision pairs to compare with torch fp32")
     args = ap.parse_args()
@@ -105,7 +105,7 @@ def main() -> None:
         _threads(settings, texts_all, args)
         return
     if not args.skip_throughput:
-        from indexer import embedding
+        from indexer.embed import model as embed_model
 
         rnd = random.Random(0)
         sample = rnd.sample(texts_all, min(args.sample, len(texts_all)))
@@ -115,9 +115,9 @@ def main() -> None:
         embs = {v: embedder(settings, v) for v in variants}
         wins = windows_of(embs["torch-fp32"], sample)
         for emb in embs.values():  # warm up (ONNX sessions, torch quantised kernels)
-            embedding.set_threads(settings, "build")
+            embed_model.set_threads(settings, "build")
             emb.encode_passages(wins[:64], batch_size=args.batch)
-        default = embedding.get_model(settings).variant
+        default = embed_model.get_model(settings).variant
         print(f"sample: {len(sample)} paragraphs ({len(wins)} windows), mean {sum(map(len, sample)) / len(sample):.0f} "
               f"chars, batch {args.batch}, length-sorted, threads = all cores ({os.cpu_count()}); "
               f"load {_load()}; default variant here: {default}")
@@ -157,22 +157,22 @@ def main() -> None:
 def _threads(settings, texts_all: list[str], args) -> None:
     """Build throughput of the default variant with 1 thread, all cores and the automatic choice,
     interleaved round by round (a shared machine's load drifts), and the full-build estimate of each."""
-    from indexer import embedding
+    from indexer.embed import model as embed_model
 
     sample = random.Random(0).sample(texts_all, min(args.sample, len(texts_all)))
-    emb = embedding.get_model(settings)
+    emb = embed_model.get_model(settings)
     wins = windows_of(emb, sample)
     cores = os.cpu_count() or 1
     modes = {"1 thread": lambda: 1, f"{cores} threads": lambda: cores,
-             "auto": lambda: embedding.build_threads(current=embedding._threads)}
+             "auto": lambda: embed_model.build_threads(current=embed_model._threads)}
     for pick in modes.values():
-        embedding._threads = pick()
+        embed_model._threads = pick()
         emb.encode_passages(wins[:64], batch_size=args.batch)
     print(f"{emb.variant}, {len(sample)} paragraphs ({len(wins)} windows), {args.reps} interleaved rounds")
     res: dict[str, list[float]] = {m: [] for m in modes}
     for r in range(args.reps):
         for m, pick in modes.items():
-            embedding._threads = n = pick()
+            embed_model._threads = n = pick()
             t = time.perf_counter()
             emb.encode_passages(wins, batch_size=args.batch)
             pps = len(sample) / (time.perf_counter() - t)

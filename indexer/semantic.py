@@ -31,7 +31,8 @@ import numpy as np
 from corpus.atomic import write_atomic, write_json_atomic
 from corpus.errors import IndexMissing, ModelError, NotFound
 
-from . import embedding, generations
+from . import generations
+from .embed import model as embed_model
 from .locks import WriterLock
 
 log = logging.getLogger(__name__)
@@ -211,7 +212,7 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
         # The index keeps the backend and precision it was built with: vectors of two variants are never
         # mixed (int8 and fp32 agree at cosine ~0.98, close but not the same). Switching takes a rebuild.
         precision, backend = index_variant(manifest)
-        wanted = embedding.configured_variant(settings)
+        wanted = embed_model.configured_variant(settings)
         if (backend, precision) != wanted:
             notice = (f"embedding index was built with {backend}-{precision}, settings ask for "
                       f"{wanted[0]}-{wanted[1]}: keeping {backend}-{precision} so vectors are not mixed; "
@@ -219,20 +220,20 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
             log.warning("%s", notice)
     else:
         precision, backend = settings.quantize, None  # None: settings.embed_backend ("auto": ONNX if it can)
-    chunk_backend = backend or embedding.configured_variant(settings)[0]
+    chunk_backend = backend or embed_model.configured_variant(settings)[0]
     emb = None  # loaded only when something needs embedding: an up-to-date index costs no model load
 
     def model():
         nonlocal emb
         if emb is None:
-            emb = embedding.get_model(settings, precision=precision, backend=backend)
+            emb = embed_model.get_model(settings, precision=precision, backend=backend)
             if chunk_files and emb.backend != chunk_backend:
                 raise ModelError(f"an interrupted build left vectors made with {chunk_backend}-{precision}, but "
                                  f"{emb.variant} loaded now: run `corpus index --rebuild-semantic`")
             if manifest and manifest.get("dim") not in (None, emb.dim):
                 raise ModelError(f"embedding index has dimension {manifest.get('dim')}, model gives {emb.dim}: "
                                  "rebuild with `corpus index --rebuild-semantic`")
-            embedding.set_threads(settings, "build")
+            embed_model.set_threads(settings, "build")
         return emb
 
     vdir.mkdir(parents=True, exist_ok=True)
@@ -293,7 +294,7 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
                 while j < len(jobs) and doc_of_job[j] == doc_of_job[j - 1]:
                     j += 1  # a chunk holds whole documents, so a document is either done or not
                 part = jobs[i:j]
-                embedding.set_threads(settings, "build")  # the machine's load changes during an hour-long build
+                embed_model.set_threads(settings, "build")  # the machine's load changes during an hour-long build
                 vecs = _encode_once(emb, [p[4] for p in part], repeated, batch_size)
                 docs = sorted({p[1] for p in part})
                 name = f"chunk-{int(time.time() * 1000):013d}-{n_chunk:06d}"
@@ -351,7 +352,7 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
         new_manifest = {
             "model": settings.model, "dim": dim, "precision": precision, "backend": backend,
             "variant": f"{backend}-{precision}", "max_tokens": max_tokens,
-            "prompts": {"query": embedding.QUERY_PROMPT, "passage": embedding.PASSAGE_PROMPT},
+            "prompts": {"query": embed_model.QUERY_PROMPT, "passage": embed_model.PASSAGE_PROMPT},
             "generation": gen, "windows": int(len(W)), "paragraphs": int(len(np.unique(W[:, 0]))) if len(W) else 0,
             "documents": len(docs_now), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "format": "vectors-G.npy float32 (windows x dim); windows-G.npy int64 [paragraph_id, doc_id, start, end]",
@@ -454,13 +455,13 @@ def embed_query(settings, query: str, precision: str | None = None, backend: str
             _query_cache.move_to_end(key)
             return v
     try:
-        emb = embedding.get_model(settings, precision=precision, backend=backend)
+        emb = embed_model.get_model(settings, precision=precision, backend=backend)
     except ModelError as e:
         if backend != "onnx":
             raise
         log.warning("index built with ONNX, which cannot load here (%s): queries use torch %s", e, precision)
-        emb = embedding.get_model(settings, precision=precision, backend="torch")
-    embedding.set_threads(settings, "query")
+        emb = embed_model.get_model(settings, precision=precision, backend="torch")
+    embed_model.set_threads(settings, "query")
     v = emb.encode_queries([query])[0]
     with _cache_lock:
         _query_cache[key] = v
@@ -580,7 +581,7 @@ def index_info(settings) -> dict | None:
     if m is None:
         return None
     precision, backend = index_variant(m)
-    wanted = "-".join(embedding.configured_variant(settings))
+    wanted = "-".join(embed_model.configured_variant(settings))
     return {**m, "backend": backend, "variant": f"{backend}-{precision}", "configured_variant": wanted,
             "path": str(settings.vectors_dir)}
 

