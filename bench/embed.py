@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/embed.py [--sample 2000] [--reps 2] [--variants torch-fp32,torch-int8,onnx-fp32,onnx-int8]
                                     [--full] [--latency-data /tmp/corpus-eval]
+    .venv/bin/python bench/embed.py --executors [--sample 4000] [--reps 3] [--workers N]
 
 - Throughput: paragraphs/s embedding a random sample of real paragraphs of ../shared/data/text
   (cleaned by the real ingest pipeline into --data), cut into the index's windows, all cores. The
@@ -11,6 +12,11 @@
   queries over the sample (each variant's own query vectors).
 - Full build: estimated from the sample's paragraphs/s for every variant; `--full` really embeds the
   whole corpus with the default variant (about 121k paragraphs; do not run it on a busy shared machine).
+- `--executors`: the build's embedding loop (indexer.semantic._embed_chunks: chunks of whole
+  documents, identical windows once, chunk files written) over the sample with the default variant,
+  today's default (one process, the build thread choice) against the local process pool (one worker
+  process per core, one thread each), interleaved round by round, each pool round paying its workers'
+  start-up; the vectors of both are compared, and the full-build estimate of each is printed.
 - Ranking quality on the evaluation set (nDCG@10, Recall@20) is bench/eval_search.py's job.
 - Latency: hybrid search p50/p95 over the evaluation queries on --latency-data, first call per query
   (query embedding included) and repeated (query vector cached).
@@ -90,6 +96,10 @@ def main() -> None:
     ap.add_argument("--threads", action="store_true",
                     help="only compare build threads for the default variant: 1 thread, all cores, and the "
                          "automatic choice (indexer.embed_model.build_threads), interleaved")
+    ap.add_argument("--executors", action="store_true",
+                    help="only compare where the build's embedding jobs run: one process (today's default) "
+                         "against the process pool, interleaved")
+    ap.add_argument("--workers", type=int, default=0, help="pool workers for --executors (0 = one per core)")
     ap.add_argument("--variants", default="torch-fp32,torch-int8,onnx-fp32,onnx-int8",
                     help="backend-precision pairs to compare with torch fp32")
     args = ap.parse_args()
@@ -103,6 +113,9 @@ def main() -> None:
 
     if args.threads:
         _threads(settings, texts_all, args)
+        return
+    if args.executors:
+        _executors(settings, texts_all, args)
         return
     if not args.skip_throughput:
         from indexer.embed import model as embed_model
@@ -183,6 +196,55 @@ def _threads(settings, texts_all: list[str], args) -> None:
         pps = statistics.median(xs)
         print(f"{m:<12} {pps:6.1f} paragraphs/s  x{pps / base:.2f} vs all cores  full build "
               f"{len(texts_all) / pps / 60:.0f} min")
+
+
+def _executors(settings, texts_all: list[str], args) -> None:
+    """Today's default embedding loop (one process) against the process pool, interleaved."""
+    import tempfile
+    from collections import Counter
+    from dataclasses import replace
+
+    from indexer import semantic
+    from indexer.embed import model as embed_model
+    from indexer.embed.executors import _cores
+
+    rnd = random.Random(0)
+    sample = rnd.sample(texts_all, min(args.sample, len(texts_all)))
+    emb = embed_model.get_model(settings)
+    jobs, doc_of_job = [], []
+    for i, (t, n) in enumerate(zip(sample, emb.count_tokens(sample), strict=True)):
+        for a, b in semantic.split_windows(t, n, emb.max_tokens, emb.count_tokens):
+            jobs.append((i, i, a, b, t[a:b]))
+            doc_of_job.append(i)
+    revs = dict.fromkeys(range(len(sample)), 1)
+    workers = args.workers or _cores()  # the pool even where the default would not choose it (load)
+    modes = {"default": replace(settings, embed_workers=1), "pool": replace(settings, embed_workers=workers)}
+    seen = Counter(j[4] for j in jobs)
+    print(f"{emb.variant}, {len(sample)} paragraphs ({len(jobs)} windows, {len(seen)} distinct), chunks of "
+          f"{semantic.CHUNK_WINDOWS} windows, {args.reps} interleaved rounds; pool = {workers} worker processes "
+          "x 1 thread (start-up included in every round)")
+    res: dict[str, list[float]] = {m: [] for m in modes}
+    vecs: dict[str, np.ndarray] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-embed-") as tmp:
+        for r in range(args.reps):
+            for m, s in modes.items():
+                pending = Path(tmp) / f"{m}-{r}"
+                pending.mkdir()
+                chunks: list[Path] = []
+                repeated = {t: None for t, c in seen.items() if c > 1}
+                t0 = time.perf_counter()
+                how = semantic._embed_chunks(s, emb, jobs, doc_of_job, repeated, pending, chunks, revs=revs,
+                                             precision=emb.precision, batch_size=args.batch, progress=False)
+                pps = len(sample) / (time.perf_counter() - t0)
+                res[m].append(pps)
+                vecs[m] = np.concatenate([np.load(pending / f"{c.name[:-5]}.vectors.npy") for c in chunks])
+                print(f"  round {r + 1} {m:<8} {pps:6.1f} paragraphs/s  ({how})  load {_load()}", flush=True)
+    base = statistics.median(res["default"])
+    for m, xs in res.items():
+        pps = statistics.median(xs)
+        print(f"{m:<8} {pps:6.1f} paragraphs/s  x{pps / base:.2f} vs default  full build of {len(texts_all)} "
+              f"paragraphs: {len(texts_all) / pps / 60:.1f} min")
+    print(f"vectors of the pool equal the default's: {bool(np.array_equal(vecs['default'], vecs['pool']))}")
 
 
 def _load() -> str:

@@ -284,31 +284,10 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
     seen_text = Counter(j[4] for j in jobs)
     repeated: dict[str, np.ndarray | None] = {t: None for t, n in seen_text.items() if n > 1}
     t_embed = time.time()
+    executor = None
     if jobs:
-        bar = _progress(len(jobs), progress)
-        try:
-            i = 0
-            n_chunk = len(chunk_files)
-            while i < len(jobs):
-                j = min(len(jobs), i + CHUNK_WINDOWS)
-                while j < len(jobs) and doc_of_job[j] == doc_of_job[j - 1]:
-                    j += 1  # a chunk holds whole documents, so a document is either done or not
-                part = jobs[i:j]
-                embed_model.set_threads(settings, "build")  # the machine's load changes during an hour-long build
-                vecs = _encode_once(emb, [p[4] for p in part], repeated, batch_size)
-                docs = sorted({p[1] for p in part})
-                name = f"chunk-{int(time.time() * 1000):013d}-{n_chunk:06d}"
-                _save_npy(pending / f"{name}.vectors.npy", vecs.astype(np.float32))
-                _save_npy(pending / f"{name}.windows.npy",
-                          np.array([p[:4] for p in part], dtype=np.int64).reshape(-1, 4))
-                write_json_atomic(pending / f"{name}.json", {"model": settings.model, "precision": precision,
-                                                              "backend": emb.backend, "docs": [[d, revs[d]] for d in docs]})
-                chunk_files.append(pending / f"{name}.json")
-                n_chunk += 1
-                bar.update(j - i)
-                i = j
-        finally:
-            bar.close()
+        executor = _embed_chunks(settings, emb, jobs, doc_of_job, repeated, pending, chunk_files,
+                                 revs=revs, precision=precision, batch_size=batch_size, progress=progress)
     embed_seconds = time.time() - t_embed
 
     # consolidate: old rows of unchanged documents + every pending chunk, then swap the manifest
@@ -365,7 +344,7 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
         "embedded": embedded_paras, "windows_embedded": len(jobs), "reused": 0,
         "deleted": len(deleted), "seconds": round(seconds, 2), "embed_seconds": round(embed_seconds, 2),
         "paragraphs_per_s": round(embedded_paras / embed_seconds, 1) if embed_seconds > 0 and embedded_paras else 0.0,
-        "resumed_documents": len(done), "model": settings.model, "precision": precision, "backend": backend,
+        "resumed_documents": len(done), "executor": executor, "model": settings.model, "precision": precision, "backend": backend,
         "windows": int(len(W)), "paragraphs": int(len(np.unique(W[:, 0]))) if len(W) else 0,
     }
     figures["reused"] = max(0, figures["paragraphs"] - embedded_paras)  # paragraphs whose vectors were kept
@@ -375,25 +354,66 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
     return figures
 
 
-def _encode_once(emb, texts: list[str], repeated: dict, batch_size: int) -> np.ndarray:
-    """Vectors of `texts`, embedding each distinct text once; texts in `repeated` (seen more than once
-    in this update) are remembered there for later chunks."""
-    vecs = np.zeros((len(texts), emb.dim), dtype=np.float32)
-    todo: dict[str, list[int]] = {}
-    for i, t in enumerate(texts):
-        v = repeated.get(t)
-        if v is not None:
-            vecs[i] = v
-        else:
-            todo.setdefault(t, []).append(i)
-    if todo:
-        uniq = list(todo)
-        got = emb.encode_passages(uniq, batch_size=batch_size)
-        for t, v in zip(uniq, got, strict=True):
-            vecs[todo[t]] = v
+def _document_chunks(jobs: list, doc_of_job: list[int]):
+    """Consecutive runs of about CHUNK_WINDOWS windows, each holding whole documents (so a document
+    is either in a finished chunk or not): the unit of resumability and of an embedding job."""
+    i = 0
+    while i < len(jobs):
+        j = min(len(jobs), i + CHUNK_WINDOWS)
+        while j < len(jobs) and doc_of_job[j] == doc_of_job[j - 1]:
+            j += 1
+        yield jobs[i:j]
+        i = j
+
+
+def _embed_chunks(settings, emb, jobs: list, doc_of_job: list[int], repeated: dict, pending: Path,
+                  chunk_files: list[Path], *, revs: dict, precision: str, batch_size: int, progress) -> str:
+    """Embed `jobs` chunk by chunk through the build's executor (this process, a local process pool,
+    or a Ray cluster: indexer.embed.executors), writing each chunk to pending/ in order as soon as it
+    and every chunk before it are back. Identical texts are embedded once: a job holds the distinct
+    texts of its chunk that no earlier job holds; texts in `repeated` (seen more than once in this
+    update) are remembered there for later chunks. Returns a description of the executor."""
+    from collections import deque
+
+    from .embed.executors import open_executor
+
+    bar = _progress(len(jobs), progress)
+    given: set[str] = set()  # repeated texts already in an earlier job
+    inflight: deque = deque()
+    n_chunk = len(chunk_files)
+
+    def write(part: list, texts: list[str], uniq: list[str], job) -> None:
+        nonlocal n_chunk
+        fresh = dict(zip(uniq, job.result(), strict=True)) if job is not None else {}
+        for t, v in fresh.items():
             if t in repeated:
                 repeated[t] = v
-    return vecs
+        vecs = np.stack([fresh[t] if t in fresh else repeated[t] for t in texts]).astype(np.float32, copy=False)
+        docs = sorted({p[1] for p in part})
+        name = f"chunk-{int(time.time() * 1000):013d}-{n_chunk:06d}"
+        _save_npy(pending / f"{name}.vectors.npy", vecs)
+        _save_npy(pending / f"{name}.windows.npy", np.array([p[:4] for p in part], dtype=np.int64).reshape(-1, 4))
+        write_json_atomic(pending / f"{name}.json", {"model": settings.model, "precision": precision,
+                                                      "backend": emb.backend, "docs": [[d, revs[d]] for d in docs]})
+        chunk_files.append(pending / f"{name}.json")
+        n_chunk += 1
+        bar.update(len(part))
+
+    try:
+        with open_executor(settings, emb, precision=precision, batch_size=batch_size, windows=len(jobs)) as ex:
+            log.info("embedding %d windows: %s", len(jobs), ex.describe())
+            for part in _document_chunks(jobs, doc_of_job):
+                texts = [p[4] for p in part]
+                uniq = [t for t in dict.fromkeys(texts) if t not in given]
+                given.update(t for t in uniq if t in repeated)
+                inflight.append((part, texts, uniq, ex.submit(uniq) if uniq else None))
+                while len(inflight) >= ex.capacity:
+                    write(*inflight.popleft())
+            while inflight:
+                write(*inflight.popleft())
+            return ex.describe()
+    finally:
+        bar.close()
 
 
 class _NoBar:

@@ -119,7 +119,8 @@ class OnnxEmbedder(Embedder):
 
     onnx_path: str = ""
     tokenizer: object = None  # tokenizers.Tokenizer, truncating to max_tokens
-    counter: object = None  # the same without truncation, for count_tokens
+    counter: object = None  # the same without truncation, for count_tokens (loaded on first use)
+    tokenizer_file: str = ""
     table: object = None  # word embedding rows (memory-mapped float16) for an inputs_embeds graph; None: ids
 
     def __post_init__(self) -> None:
@@ -135,6 +136,14 @@ class OnnxEmbedder(Embedder):
             return sess
 
     def count_tokens(self, texts: list[str]) -> list[int]:
+        with self._session_lock:
+            if self.counter is None:  # only index builds count tokens: a query process never loads it (1.4 s)
+                from tokenizers import Tokenizer
+
+                counter = Tokenizer.from_file(self.tokenizer_file)
+                counter.no_padding()
+                counter.no_truncation()
+                self.counter = counter
         return [len(e.ids) for e in self.counter.encode_batch([PASSAGE_PROMPT + t for t in texts])]
 
     def _encode(self, texts: list[str], prompt: str, batch_size: int) -> np.ndarray:
@@ -384,9 +393,6 @@ def _load_onnx(name: str, path: str, precision: str, *, quiet: bool = False) -> 
     tok_file = tr / "tokenizer.json"
     if not tok_file.exists():
         raise ModelError(f"{folder}: no tokenizer.json (a fast tokenizer is needed for ONNX)")
-    counter = Tokenizer.from_file(str(tok_file))
-    counter.no_padding()
-    counter.no_truncation()
     tok = Tokenizer.from_file(str(tok_file))
     tok.no_padding()
     tok.enable_truncation(max_length=max_len)
@@ -405,4 +411,4 @@ def _load_onnx(name: str, path: str, precision: str, *, quiet: bool = False) -> 
                              "to export again") from e
     return OnnxEmbedder(name=name, model=str(folder), dim=int(cfg["hidden_size"]), precision=precision,
                         max_tokens=max_len, backend="onnx", onnx_path=str(onnx_path), tokenizer=tok,
-                        counter=counter, pad_id=int(pad_id if pad_id is not None else 0), table=table)
+                        tokenizer_file=str(tok_file), pad_id=int(pad_id if pad_id is not None else 0), table=table)
