@@ -26,6 +26,7 @@ class Settings:
     embed_backend: str = _setting("auto", "Embedding backend: 'auto' (ONNX Runtime when installed, else torch), 'onnx' or 'torch'.", "CORPUS_EMBED_BACKEND")
     torch_threads: int = _setting(0, "Threads the embedding backend (ONNX Runtime or torch) may use (0 = choose: all cores for index builds, 1 for queries).", "CORPUS_TORCH_THREADS")
     embed_workers: int = _setting(0, "Processes that embed during an index build, one thread each (0 = one per core when there is enough to embed; 1 = in the indexing process).", "CORPUS_EMBED_WORKERS")
+    ray_address: str | None = _setting(None, "Ray cluster that embeds during an index build ('auto' = the cluster this machine is part of, or host:port); none = this machine.", "CORPUS_RAY")
     lock_timeout: float = _setting(10.0, "Seconds a second index writer waits for the first before failing.", "CORPUS_LOCK_TIMEOUT")
     request_budget: float = _setting(3.0, "Seconds a search-side web request (search, KWIC) may scan before it answers with what it has and a notice (0 = no limit).", "CORPUS_REQUEST_BUDGET")
     export_workers: int = _setting(1, "Web exports produced at once (each in its own thread beside the request threads); more wait their turn.", "CORPUS_EXPORT_WORKERS")

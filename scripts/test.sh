@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install everything the tests and benchmarks need (system packages, a venv with the project and its test
-# and bench extras), then run the tests.
+# Install everything the tests and benchmarks need (system packages, a venv with the project and its test,
+# bench, qdrant and cluster extras: Ray for the local-cluster test, about 1 min and 80 MB), then run the tests.
 # Usage: bash scripts/test.sh [pytest args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ fi
 
 [ -x .venv/bin/python ] || python3.11 -m venv .venv 2>/dev/null || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[test,bench,qdrant]'
+.venv/bin/python -m pip install -q -e '.[test,bench,qdrant,cluster]'
 
 set +e
 .venv/bin/python -m pytest "$@"

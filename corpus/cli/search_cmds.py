@@ -18,8 +18,12 @@ from .common import echo_json, filter_options, get_settings, handle_errors, show
 @click.option("--rebuild-semantic", is_flag=True, help="Re-embed every paragraph (new model or precision).")
 @click.option("--status", is_flag=True, help="Show the keyword and embedding indexes' manifests and exit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--ray", "ray_address", metavar="ADDRESS",
+              help="Embed on a Ray cluster: 'auto' (the cluster this machine is part of) or the head's host:port "
+                   "(needs pip install -e '.[cluster]'; default: this machine, CORPUS_RAY).")
 @handle_errors
-def index_cmd(rebuild: bool, no_semantic: bool, rebuild_semantic: bool, status: bool, as_json: bool) -> None:
+def index_cmd(rebuild: bool, no_semantic: bool, rebuild_semantic: bool, status: bool, as_json: bool,
+              ray_address: str | None) -> None:
     """Build or update the search indexes from the store (only new, changed and deleted documents).
 
     A second `corpus index` waits up to settings.lock_timeout seconds, then fails; searching
@@ -29,6 +33,10 @@ def index_cmd(rebuild: bool, no_semantic: bool, rebuild_semantic: bool, status: 
     from indexer.update import update_indexes
 
     settings = get_settings()
+    if ray_address:
+        from dataclasses import replace
+
+        settings = replace(settings, ray_address=ray_address)
     if status:
         from indexer.semantic import semantic_status
 
