@@ -230,10 +230,11 @@ def pool_workers(settings, windows: int, cores: int | None = None, load: float |
     machine is otherwise idle (the criterion of indexer.embed.model.build_threads).
 
     Why only then: where other work keeps the cores busy, a pool gains nothing here. Measured with
-    bench/embed.py --executors (3,000 real paragraphs, 2 cores, load 6.6-8.2 from other sessions): the
-    default 21.7 and 32.0 paragraphs/s against the pool's 20.6 and 23.7, interleaved. Linux gives each
-    session (autogroup) its share of the CPU, and one thread already uses all of it; the pool then only
-    adds its workers' start-up (2 x ~3 s of CPU)."""
+    bench/embed.py --executors (3,000 real paragraphs, 2 cores, other sessions' load 6.6-11.7, start-up
+    in every round), interleaved: one process 21.7, 32.0 | 41.9, 40.3, 27.6 paragraphs/s against the
+    pool's 20.6, 23.7 | 32.8, 41.4, 28.2 (two runs; median x0.81 in the second). Linux gives each session
+    (autogroup) its share of the CPU, and one thread already uses all of it; the pool then only adds its
+    workers' start-up (2 x ~3 s of CPU). The vectors were equal in every round."""
     n = int(getattr(settings, "embed_workers", 0) or 0)
     if n > 0:
         return n
