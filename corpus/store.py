@@ -171,8 +171,9 @@ class Store:
                            zh="语料库为空：请先运行 `corpus ingest 路径`（或 `corpus demo`）导入文稿。")
         # a read-only store of an older version is not migrated: columns it lacks read as NULL
         have = {r[1] for r in self.db.execute("PRAGMA table_info(documents)")}
-        self._doc_columns = ", ".join(c if c in have or not have else f"NULL AS {c}"
-                                      for c in (x.strip() for x in DOC_COLUMNS.split(",")))
+        self._doc_column = {c: c if c in have or not have else f"NULL AS {c}"
+                            for c in (x.strip() for x in DOC_COLUMNS.split(","))}
+        self._doc_columns = ", ".join(self._doc_column.values())
 
     def _migrate(self, db: sqlite3.Connection) -> None:
         """Bring a store made by an older version up to SCHEMA_VERSION (an old store opens and works)."""
@@ -351,6 +352,13 @@ class Store:
             d = dict(row)
             d["truncated"] = bool(d["truncated"])
             yield d
+
+    def document_columns(self, names: tuple[str, ...]) -> list[tuple]:
+        """These columns (of DOC_COLUMNS) of every document, by id, as plain tuples: for tables
+        derived from all documents (the search's), without a dict per row."""
+        cur = self.db.cursor()
+        cur.row_factory = None
+        return cur.execute(f"SELECT {', '.join(self._doc_column[n] for n in names)} FROM documents ORDER BY id").fetchall()
 
     def change_signature(self) -> tuple:
         """Changes whenever a document is added, changed or deleted (for caches of derived results)."""

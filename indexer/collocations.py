@@ -33,7 +33,7 @@ from .subcorpus import (
     normalise_filters,
     occurrences,
     row_mask,
-    token_spans,
+    token_spans_of,
     tokens,
 )
 
@@ -117,11 +117,16 @@ def collocations(settings, phrase: str, window: int = 5, filters: dict | None = 
         raise QueryError(f"“{phrase}” occurs {len(hit_rows)} times, too often for collocations (at most "
                          f"{MAX_OCCURRENCES}): narrow it with a filter (year, type, site) or a longer phrase")
     needle_len = np.asarray(_match_lengths(rows, phrase, hit_rows, starts), dtype=np.int64)
-    tstart, tlen = token_spans(settings, rows)
+    # the words of the rows holding a match (their starts in the index text, in row order)
+    sel = np.unique(hit_rows)
+    tstart, tlen, local = token_spans_of(settings, rows, sel)
     tend = tstart + tlen
     # the words overlapping a match [s, e): from the first ending after s to the last starting before e
-    lo = np.searchsorted(tend, starts, side="right")
-    hi = np.searchsorted(tstart, starts + needle_len, side="left")
+    # (found among the words of those rows, then numbered as in the whole index: tokoff)
+    k = np.searchsorted(sel, hit_rows)
+    shift = np.asarray(tokoff[hit_rows], dtype=np.int64) - local[k]
+    lo = np.searchsorted(tend, starts, side="right") + shift
+    hi = np.searchsorted(tstart, starts + needle_len, side="left") + shift
     first, last = np.asarray(tokoff[hit_rows]), np.asarray(tokoff[hit_rows + 1])  # the paragraph's words
     lo, hi = np.clip(lo, first, last), np.clip(hi, first, last)
     left_ids = _ranges(tok, np.maximum(first, lo - window), lo)
@@ -165,8 +170,8 @@ def _frequencies(rows, tok, tokoff, mask: np.ndarray, key: tuple, vocab: int) ->
         if hit is not None:
             _freq_cache.move_to_end(k)
             return hit
-    sel = np.flatnonzero(mask)
-    ids = _ranges(tok, np.asarray(tokoff[sel]), np.asarray(tokoff[sel + 1]))
+    counts = np.diff(np.asarray(tokoff, dtype=np.int64))
+    ids = np.asarray(tok)[np.repeat(np.asarray(mask, dtype=bool), counts)]  # the words of the rows in mask
     freq = np.bincount(ids, minlength=vocab)
     with _freq_lock:
         _freq_cache[k] = freq

@@ -308,28 +308,25 @@ def tokens(settings, rows: CorpusRows) -> tuple[np.ndarray, np.ndarray, list[str
         tokoff = np.load(_gen_path(index_dir, gen, "tokoff"), allow_pickle=False)
     except FileNotFoundError:
         raise IndexMissing("the keyword index changed while reading it: try again") from None
-    words = [""] * len(rows.view.vocab)
-    for w, i in rows.view.vocab.items():
-        words[i] = w
+    words = list(rows.view.words)  # id -> word
     value = (tok, tokoff, words)
     _tok_cache[key] = (gen, value)
     return value
 
 
 _span_cache: dict[str, tuple] = {}
+_word_cache: dict[str, tuple] = {}
+SUBSET_SHARE = 8  # token_spans_of: rows fewer than 1/8 of the index are measured alone
 
 
-def token_spans(settings, rows: CorpusRows) -> tuple[np.ndarray, np.ndarray]:
-    """Where every word of the index starts in the index text, and its length, in one vectorised
-    pass (cached per generation): the analyzer's words tile the text in order and only the
-    dropped ones (spaces, punctuation) hold no word character, so the k-th word character of
-    the text lies in the word whose running count of word characters reaches k."""
+def _word_shapes(settings, rows: CorpusRows, words: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per word id: its length, its word characters, where its first word character is (0 for
+    nearly all); and which code points are word characters (cached per generation)."""
     gen = rows.view.generation
     key = str(settings.index_dir)
-    hit = _span_cache.get(key)
+    hit = _word_cache.get(key)
     if hit is not None and hit[0] == gen:
         return hit[1]
-    tok, _tokoff, words = tokens(settings, rows)
     is_word = np.zeros(0x110000, dtype=bool)
     is_word[np.fromiter(rows.view.chars.rank, dtype=np.int64)] = True
     wlen = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
@@ -346,14 +343,71 @@ def token_spans(settings, rows: CorpusRows) -> tuple[np.ndarray, np.ndarray]:
     for i in np.flatnonzero(~opens & (wwc > 0)).tolist():
         m = RUN.search(words[i])
         lead[i] = m.start() if m else 0
-    codes = np.frombuffer(rows.text.encode("utf-32-le"), dtype=np.uint32)
+    value = (wlen, wwc, lead, is_word)
+    _word_cache[key] = (gen, value)
+    return value
+
+
+def _starts(text: str, t: np.ndarray, wwc: np.ndarray, lead: np.ndarray, is_word: np.ndarray) -> np.ndarray:
+    """Where each word of `t` (the words of `text` in order, as ids) starts in `text`."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     wpos = np.flatnonzero(is_word[codes])
     del codes
-    t = np.asarray(tok, dtype=np.int64)
     first = np.cumsum(wwc[t]) - wwc[t]  # index of each word's first word character
     if len(first) and (first[-1] >= len(wpos)):  # pragma: no cover - the text and words disagree
         raise IndexMissing("the keyword index is inconsistent: run `corpus index --rebuild`")
-    starts = wpos[first] - lead[t] if len(t) else np.zeros(0, dtype=np.int64)
+    return wpos[first] - lead[t] if len(t) else np.zeros(0, dtype=np.int64)
+
+
+def token_spans_of(settings, rows: CorpusRows, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`token_spans` for the rows `sel` only (sorted, unique): (starts, lengths) of their words
+    concatenated in row order, and where each row's words begin in them (`local[k]`: row sel[k]).
+    Computed from those rows' text alone when they are few (a command-line concordance need not
+    measure the whole corpus: the words of a row tile that row), else sliced from token_spans."""
+    sel = np.asarray(sel, dtype=np.int64)
+    tok, tokoff, words = tokens(settings, rows)
+    counts = np.asarray(tokoff[sel + 1] - tokoff[sel], dtype=np.int64)
+    local = np.zeros(len(sel) + 1, dtype=np.int64)
+    np.cumsum(counts, out=local[1:])
+    cached = _span_cache.get(str(settings.index_dir))
+    if (cached is not None and cached[0] == rows.view.generation) or len(sel) * SUBSET_SHARE > rows.n:
+        starts, lens = token_spans(settings, rows)
+        idx = _ranges_idx(np.asarray(tokoff[sel], dtype=np.int64), counts)
+        return starts[idx], lens[idx], local
+    wlen, wwc, lead, is_word = _word_shapes(settings, rows, words)
+    t = np.asarray(tok[_ranges_idx(np.asarray(tokoff[sel], dtype=np.int64), counts)], dtype=np.int64)
+    text, toff = rows.text, rows.toff
+    a, b = np.asarray(toff[sel], dtype=np.int64), np.asarray(toff[sel + 1], dtype=np.int64) - 1
+    joined = "".join(text[x:y] for x, y in zip(a.tolist(), b.tolist(), strict=True))  # rows hold no separator
+    starts = _starts(joined, t, wwc, lead, is_word)
+    jstart = np.cumsum(b - a) - (b - a)  # where each row begins in `joined`
+    which = np.repeat(np.arange(len(sel)), counts)
+    return starts - jstart[which] + a[which], wlen[t], local
+
+
+def _ranges_idx(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """The indices starts[i] .. starts[i] + lens[i] - 1 for every i, concatenated."""
+    total = int(lens.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(lens)
+    return np.arange(total, dtype=np.int64) - np.repeat(ends - lens - starts, lens)
+
+
+def token_spans(settings, rows: CorpusRows) -> tuple[np.ndarray, np.ndarray]:
+    """Where every word of the index starts in the index text, and its length, in one vectorised
+    pass (cached per generation): the analyzer's words tile the text in order and only the
+    dropped ones (spaces, punctuation) hold no word character, so the k-th word character of
+    the text lies in the word whose running count of word characters reaches k."""
+    gen = rows.view.generation
+    key = str(settings.index_dir)
+    hit = _span_cache.get(key)
+    if hit is not None and hit[0] == gen:
+        return hit[1]
+    tok, _tokoff, words = tokens(settings, rows)
+    wlen, wwc, lead, is_word = _word_shapes(settings, rows, words)
+    t = np.asarray(tok, dtype=np.int64)
+    starts = _starts(rows.text, t, wwc, lead, is_word)
     value = (starts, wlen[t])
     _span_cache[key] = (gen, value)
     return value

@@ -11,13 +11,14 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from corpus.store import Store
 
 from ..analysis import fold
+from ..charindex import SEP, fold_many
 from ..facets import unit_level
 from ..query import Query, parse_year
 
@@ -49,23 +50,33 @@ class DocArrays:
     year: np.ndarray  # -1: unknown
     date_rank: np.ndarray
     ftitle: list[str]
-    groups: dict[str, dict[str, np.ndarray]]  # filter key -> folded value -> positions in ids
+    values: dict[str, list]  # filter key -> each document's folded value (level: as stored)
+    _groups: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, table: dict[int, DocInfo]) -> DocArrays:
         ds = [table[i] for i in sorted(table)]
-        groups: dict[str, dict[str, list[int]]] = {k: {} for k in ("title", "site", "type", "unit", "level")}
-        for i, d in enumerate(ds):
-            for key, value in (("title", d.ftitle), ("site", fold(d.site or "")), ("type", fold(d.doc_type or "")),
-                               ("unit", fold(d.unit or "")), ("level", d.level)):
-                groups[key].setdefault(value, []).append(i)
+        n = len(ds)
+        folded = _fold_column([x for d in ds for x in (d.site or "", d.doc_type or "", d.unit or "")])
+        ftitle = [d.ftitle for d in ds]
         return cls(
-            ids=np.array([d.id for d in ds], dtype=np.int64),
-            year=np.array([d.year if d.year is not None else -1 for d in ds], dtype=np.int64),
-            date_rank=np.array([d.date_rank for d in ds], dtype=np.int64),
-            ftitle=[d.ftitle for d in ds],
-            groups={k: {v: np.array(ix, dtype=np.int64) for v, ix in g.items()} for k, g in groups.items()},
+            ids=np.fromiter((d.id for d in ds), dtype=np.int64, count=n),
+            year=np.fromiter((d.year if d.year is not None else -1 for d in ds), dtype=np.int64, count=n),
+            date_rank=np.fromiter((d.date_rank for d in ds), dtype=np.int64, count=n),
+            ftitle=ftitle,
+            values={"title": ftitle, "site": folded[0::3], "type": folded[1::3], "unit": folded[2::3],
+                    "level": [d.level for d in ds]},
         )
+
+    def group(self, key: str) -> dict[str, np.ndarray]:
+        """Folded value -> positions in ids, for one filter key (built on first use)."""
+        g = self._groups.get(key)
+        if g is None:
+            where: dict[str, list[int]] = {}
+            for i, v in enumerate(self.values[key]):
+                where.setdefault(v, []).append(i)
+            g = self._groups[key] = {v: np.array(ix, dtype=np.int64) for v, ix in where.items()}
+        return g
 
     def allowed(self, q: Query) -> np.ndarray | None:
         """Which documents pass the query's filters (the same rules as `filter_fn`), or None."""
@@ -79,12 +90,13 @@ class DocArrays:
                 for lo, hi in (parse_year(v) for v in values):
                     m |= known & (self.year >= lo) & (self.year <= hi)
             elif key == "level":
+                levels = self.group("level")
                 for v in set(values):
-                    if v in self.groups["level"]:
-                        m[self.groups["level"][v]] = True
+                    if v in levels:
+                        m[levels[v]] = True
             else:
                 needles = [fold(v).strip() for v in values]
-                for value, ix in self.groups[key].items():
+                for value, ix in self.group(key).items():
                     if any(x in value for x in needles):
                         m[ix] = True
             mask &= m
@@ -113,22 +125,44 @@ def doc_state(store: Store) -> tuple[dict[int, DocInfo], DocArrays]:
     sig = store.change_signature()
     if not (cached and cached[0] == sig):
         with _state_lock:
-            table = {}
-            for d in store.iter_documents():
-                table[d["id"]] = DocInfo(
-                    id=d["id"], title=d["title"] or "", ftitle=fold(d["title"] or ""), site=d["site"], url=d["url"],
-                    date=d["date"], year=d["year"], unit=d["unit"], doc_type=d["doc_type"],
-                    truncated=d["truncated"], level=d.get("level") or unit_level(d["unit"]),
-                )
-            order = sorted({d.date or "" for d in table.values()}, key=neg_date)
-            ranks = {v: i for i, v in enumerate(order)}
-            for d in table.values():
-                d.date_rank = ranks[d.date or ""]
+            table = _table(store)
             cached = (sig, table, DocArrays.of(table))
             _docs[key] = cached
     with _state_lock:
         _seen.setdefault(store, {})[threading.get_ident()] = (conn, version, sig)
     return cached[1], cached[2]
+
+
+_FIELDS = ("id", "title", "site", "url", "date", "year", "unit", "doc_type", "truncated", "level")
+
+
+def _table(store: Store) -> dict[int, DocInfo]:
+    """Every document's DocInfo (one query of plain rows, the titles folded in one pass)."""
+    rows = store.document_columns(_FIELDS)
+    ftitles = _fold_column([r[1] or "" for r in rows])
+    levels: dict = {}
+    table = {}
+    for (did, title, site, url, date, year, unit, doc_type, truncated, level), ftitle in zip(rows, ftitles, strict=True):
+        if not level:
+            level = levels[unit] if unit in levels else levels.setdefault(unit, unit_level(unit))
+        table[did] = DocInfo(id=did, title=title or "", ftitle=ftitle, site=site, url=url, date=date, year=year,
+                             unit=unit, doc_type=doc_type, truncated=bool(truncated), level=level)
+    order = sorted({d.date or "" for d in table.values()}, key=neg_date)
+    ranks = {v: i for i, v in enumerate(order)}
+    for d in table.values():
+        d.date_rank = ranks[d.date or ""]
+    return table
+
+
+def _fold_column(values: list[str]) -> list[str]:
+    """`fold` of each value, all at once (charindex.fold_many: a table lookup over the joined values)."""
+    if not values:
+        return []
+    if any(SEP in v for v in values):  # (fold_many turns it into a space)
+        return [fold(v) for v in values]
+    text, toff = fold_many(values)
+    bounds = toff.tolist()
+    return [text[a:b - 1] for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 def neg_date(date: str) -> tuple:

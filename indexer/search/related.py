@@ -113,10 +113,11 @@ def partial_ranked(view: IndexView, arr: DocArrays, q: Query, groups: list[tuple
     for t in q.excluded:
         ex = exact_rows(view, t)
         if len(ex):
-            sel = ~np.isin(rows, ex)
+            sel = ~np.isin(rows, ex, assume_unique=True)  # (both unique: and numpy.ma stays unimported)
             rows, cover = rows[sel], cover[sel]
     if literal and len(rows):
-        sel = ~np.isin(np.asarray(view.pid[rows]), np.fromiter(literal, dtype=np.int64, count=len(literal)))
+        sel = ~np.isin(np.asarray(view.pid[rows]), np.fromiter(literal, dtype=np.int64, count=len(literal)),
+                       assume_unique=True)
         rows, cover = rows[sel], cover[sel]
     if not len(rows):
         return []
