@@ -476,6 +476,29 @@ class Store:
             out.append({"paragraph_id": r["id"], "text": r["text"]})
         return out
 
+    def section_bodies(self, headings, max_paragraphs: int = 3) -> dict[tuple[int, int], list[dict]]:
+        """`section_body` of several headings in one query: {(doc_id, position): its section's start}."""
+        out: dict[tuple[int, int], list[dict]] = {}
+        keys = sorted({(int(d), int(p)) for d, p in headings})
+        for chunk in chunked(keys, IN_CHUNK // 2):  # two parameters per heading
+            rows = self.db.execute(
+                f"WITH h(d, p) AS (VALUES {','.join(['(?,?)'] * len(chunk))}) "
+                "SELECT h.d, h.p, x.id, x.text, x.kind FROM h JOIN paragraphs x ON x.id IN "
+                "(SELECT id FROM paragraphs WHERE doc_id=h.d AND position>h.p ORDER BY position LIMIT ?) "
+                "ORDER BY h.d, h.p, x.position", [v for k in chunk for v in k] + [max_paragraphs]).fetchall()
+            stopped: set[tuple[int, int]] = set()
+            for key in chunk:
+                out[key] = []
+            for d, p, pid, text, kind in rows:
+                key = (d, p)
+                if key in stopped:
+                    continue
+                if kind == "heading":
+                    stopped.add(key)
+                    continue
+                out[key].append({"paragraph_id": pid, "text": text})
+        return out
+
     def iter_paragraph_texts(self) -> Iterator[tuple[int, str]]:
         """(id, text) of every paragraph, for scans that check the index against the text."""
         yield from self.db.execute("SELECT id, text FROM paragraphs")
@@ -493,6 +516,25 @@ class Store:
                 (cluster_id,),
             )
         return [dict(r) for r in rows]
+
+    def cluster_members_of(self, cluster_ids, limit: int | None = None) -> dict[int, list[dict]]:
+        """`cluster_members` (paragraphs) of several clusters in one query: {cluster id: its paragraphs
+        by id, at most `limit` of each}."""
+        out: dict[int, list[dict]] = {}
+        ids = sorted({int(c) for c in cluster_ids})
+        for chunk in chunked(ids):
+            rows = self.db.execute(
+                "SELECT cluster_id, id, doc_id, title, site, url, date, unit FROM ("
+                "SELECT p.cluster_id, p.id, p.doc_id, d.title, d.site, d.url, d.date, d.unit, "
+                "ROW_NUMBER() OVER (PARTITION BY p.cluster_id ORDER BY p.id) AS k "
+                f"FROM paragraphs p JOIN documents d ON d.id=p.doc_id WHERE p.cluster_id IN ({marks(len(chunk))})) "
+                "WHERE ? IS NULL OR k <= ? ORDER BY cluster_id, id", [*chunk, limit, limit])
+            for c in chunk:
+                out[c] = []
+            for r in rows:
+                m = dict(r)
+                out[m.pop("cluster_id")].append(m)
+        return out
 
     def citation_fields(self, doc_ids) -> dict[int, dict]:
         """{doc_id: the fields a citation names (corpus.citation.CITATION_FIELDS)} for these documents."""

@@ -115,3 +115,20 @@ def test_sub_corpus_word_frequencies_count_the_words_of_its_rows(seeded):
     for r in np.flatnonzero(mask).tolist():
         np.add.at(expect, np.asarray(tok[tokoff[r]:tokoff[r + 1]], dtype=np.int64), 1)
     assert freq.tolist() == expect.tolist()
+
+
+def test_a_pages_reposts_and_sections_in_one_query_equal_one_query_per_hit(seeded):
+    store = Store(seeded.db_path, readonly=True)
+    rows = [dict(r) for r in store.db.execute("SELECT id, doc_id, position, kind, cluster_id FROM paragraphs")]
+    clusters = sorted({r["cluster_id"] for r in rows if r["cluster_id"] is not None})
+    heads = [(r["doc_id"], r["position"]) for r in rows if r["kind"] == "heading"]
+    assert clusters and heads
+    many = store.cluster_members_of(clusters)
+    assert many == {c: store.cluster_members(c) for c in clusters}
+    two = store.cluster_members_of(clusters, limit=2)
+    assert two == {c: store.cluster_members(c)[:2] for c in clusters}
+    last = max(r["position"] for r in rows if r["doc_id"] == rows[-1]["doc_id"])
+    heads.append((rows[-1]["doc_id"], last))  # nothing after the last paragraph
+    assert store.section_bodies(heads) == {h: store.section_body(*h) for h in heads}
+    assert store.section_bodies(heads, max_paragraphs=1) == {h: store.section_body(*h, max_paragraphs=1) for h in heads}
+    assert store.cluster_members_of([]) == {} and store.section_bodies([]) == {}

@@ -3,6 +3,7 @@ webui.highlight from escaped segments."""
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -39,7 +40,12 @@ def back_args(back: str | None) -> str:
     """A search's query string (and '#hit-N' fragment) kept for 返回检索结果, cleaned of anything else."""
     if not back:
         return ""
-    qs, _, fragment = back[:4000].partition("#")
+    return _back_args(back[:4000])
+
+
+@functools.lru_cache(maxsize=512)  # a results page asks for the same one for each of its hits' links
+def _back_args(back: str) -> str:
+    qs, _, fragment = back.partition("#")
     args = [(k, v[:1000]) for k, v in parse_qsl(qs.lstrip("?")) if k in BACK_KEYS]
     if not args:
         return ""
@@ -68,8 +74,9 @@ def doc_link(doc_id: int, paragraph_id: int | None = None, terms: list[str] | No
         args["p"] = paragraph_id
     if terms:
         args["hl"] = " ".join(t for t in terms if t)
-    if back and back_args(back):
-        args["back"] = back_args(back)
+    kept = back_args(back)
+    if kept:
+        args["back"] = kept
     url = url_for("pages.document", doc_id=doc_id)
     if args:
         url += "?" + urlencode(args)

@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request
 from corpus.errors import CorpusError, QueryError
 
 from . import budgeted, params, services
+from .citing import citations
 from .docview import document_view
 from .highlight import sentence_at
 
@@ -79,6 +80,7 @@ def search():
         from indexer.search import search as run_search
 
         result = run_search(svc.settings, req, store=svc.store)
+        citations(h.doc_id for h in (*result.hits, *result.related))  # the page's citations in one query
     except CorpusError as e:
         ctx["error"] = e
         status = getattr(e, "status", 400)

@@ -32,6 +32,12 @@ def make_hits(store: Store, docs, q: Query, cands: list[Cand], start_rank: int,
     if not cands:
         return []
     rows = store.paragraphs_by_ids([c.pid for c in cands])
+    # a page's reposts and heading sections in one query each (not two per hit)
+    members = store.cluster_members_of(
+        [r["cluster_id"] for r in rows.values() if r["cluster_id"] is not None], limit=MAX_COPIES + 1,
+    ) if fold_reposts else {}
+    bodies = store.section_bodies([(c.doc_id, rows[c.pid]["position"]) for c in cands
+                                   if c.pid in rows and rows[c.pid]["kind"] == "heading"])
     hits = []
     for i, c in enumerate(cands):
         r = rows.get(c.pid)
@@ -52,14 +58,14 @@ def make_hits(store: Store, docs, q: Query, cands: list[Cand], start_rank: int,
             snip, snip_spans = snippet(text, spans)
         copies = []
         if fold_reposts and r["cluster_id"] is not None:
-            for m in store.cluster_members(r["cluster_id"]):
+            for m in members.get(r["cluster_id"], ()):
                 if m["id"] == c.pid:
                     continue
                 copies.append(Copy(paragraph_id=m["id"], doc_id=m["doc_id"], title=m["title"], site=m["site"],
                                    date=m["date"], unit=m["unit"], url=m["url"]))
                 if len(copies) >= MAX_COPIES:
                     break
-        body = store.section_body(c.doc_id, r["position"]) if r["kind"] == "heading" else []
+        body = bodies.get((c.doc_id, r["position"]), []) if r["kind"] == "heading" else []
         hits.append(Hit(
             paragraph_id=c.pid, doc_id=c.doc_id, position=r["position"], text=text,
             spans=[Span(s, e) for s, e in spans], snippet=snip, snippet_spans=[Span(s, e) for s, e in snip_spans],
