@@ -57,6 +57,21 @@ def fold_many(texts: list[str]) -> tuple[str, np.ndarray]:
     return _fold_array()[codes].tobytes().decode("utf-32-le"), toff
 
 
+def fold_each(values: list[str]) -> list[str]:
+    """`analysis.fold` of each value, all at once (fold_many's table lookup over them joined;
+    ~4x faster than str.translate per value, which most Chinese text needs for its full-width
+    punctuation)."""
+    if not values:
+        return []
+    if any(SEP in v for v in values):  # (fold_many turns it into a space)
+        from .analysis import fold
+
+        return [fold(v) for v in values]
+    text, toff = fold_many(values)
+    bounds = toff.tolist()
+    return [text[a:b - 1] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
 def row_end(toff: np.ndarray, row: int) -> int:
     """End offset of a row's text (the SEP after it excluded)."""
     return int(toff[row + 1]) - 1

@@ -47,7 +47,7 @@ def test_document_table_holds_every_document_as_the_store_gives_it(seeded):
 
 
 def test_values_folded_together_equal_each_folded_alone():
-    from indexer.search.docs import _fold_column
+    from indexer.charindex import fold_each as _fold_column
 
     values = ["國務院辦公廳", "", "ＡＢＣ　全角", "plain", "含\x00分隔", "Ｘ"]
     assert _fold_column(values) == [analysis.fold(v) for v in values]
@@ -132,3 +132,35 @@ def test_a_pages_reposts_and_sections_in_one_query_equal_one_query_per_hit(seede
     assert store.section_bodies(heads) == {h: store.section_body(*h) for h in heads}
     assert store.section_bodies(heads, max_paragraphs=1) == {h: store.section_body(*h, max_paragraphs=1) for h in heads}
     assert store.cluster_members_of([]) == {} and store.section_bodies([]) == {}
+
+
+def test_facets_and_title_boosts_from_the_arrays_equal_the_per_document_rules(seeded):
+    from indexer.search.candidates import Cand
+    from indexer.search.docs import doc_state, facets
+
+    store = Store(seeded.db_path, readonly=True)
+    table, arrays = doc_state(store)
+    ids = sorted(table)
+    cands = [Cand(pid=i, doc_id=d, cluster=i, score=0.0) for i, d in enumerate(ids * 3 + [10**9])]  # + one unknown
+    assert facets(cands, table, arrays) == facets(cands, table)
+    assert facets(cands[:1], table, arrays) == facets(cands[:1], table)
+    assert facets([], table, arrays) == facets([], table)
+    for terms in (["报告"], ["发展", "改革"], ["没有这个标题词"], [table[ids[0]].ftitle[-2:]]):
+        want = [any(t in arrays.ftitle[p] for t in terms) for p in range(len(arrays.ids))]
+        assert arrays.titles_with(terms).tolist() == want
+
+
+def test_a_cached_concordance_is_copied_whole():
+    import copy
+
+    from indexer.kwic import KwicLine, KwicResult, _copy
+
+    line = KwicLine(left="强化", match="要素保障", right="，推动", paragraph_id=1, doc_id=2, position=3, offset=4,
+                    title="标题", unit=None, date="2024-01-01", site="s", copies=1)
+    result = KwicResult(phrase="要素保障", lines=[line], total=1, paragraphs=1, left_collocates=[("强化要素保障", 1)],
+                        right_collocates=[], width=20, sort="left", sampled=1, notice=None)
+    got = _copy(result)
+    assert got == copy.deepcopy(result)
+    assert got.lines is not result.lines and got.lines[0] is not line
+    got.lines[0].left = "changed"
+    assert line.left == "强化"

@@ -67,12 +67,14 @@ class Services:
 
     def warm_up(self) -> None:
         """Load what the first requests would otherwise all wait for (the index view, the
-        document table, the tokenizer) before the server takes requests."""
+        document table, the tokenizer, the vocabulary dict) before the server takes requests."""
         from indexer.api import SearchRequest
+        from indexer.keyword import open_view
         from indexer.search import search
 
         try:
             search(self.settings, SearchRequest(query="一", mode="keyword", per_page=1), store=self.store)
+            open_view(self.settings).vocab  # noqa: B018 - built now, not in the first request past a few lookups
         except Exception as e:  # a broken index shows on the pages; serving must still start
             log.warning("warm-up search failed: %s", e)
 

@@ -7,7 +7,7 @@ import functools
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from flask import Flask, url_for
+from flask import Flask, g, url_for
 from markupsafe import Markup
 
 from .citing import citations, cite_doc
@@ -77,12 +77,21 @@ def doc_link(doc_id: int, paragraph_id: int | None = None, terms: list[str] | No
     kept = back_args(back)
     if kept:
         args["back"] = kept
-    url = url_for("pages.document", doc_id=doc_id)
+    url = _doc_prefix() + str(int(doc_id))
     if args:
         url += "?" + urlencode(args)
     if paragraph_id is not None:
         url += f"#p{paragraph_id}"
     return url
+
+
+def _doc_prefix() -> str:
+    """url_for('pages.document') without the id, once per request (a KWIC page links 200 lines)."""
+    prefix = g.get("corpus_doc_prefix")
+    if prefix is None:
+        base = url_for("pages.document", doc_id=0)
+        prefix = g.corpus_doc_prefix = base[:-1]  # (the route ends in the id: /doc/<int:doc_id>)
+    return prefix
 
 
 def basename(path: str | None) -> str:

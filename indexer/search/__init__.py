@@ -79,7 +79,7 @@ def search(settings, request: SearchRequest, *, store: Store | None = None) -> S
     if budget.was_cut():
         notice = f"{notice}; {budget.NOTICE}" if notice else budget.NOTICE
     return SearchResult(
-        request=request, hits=hits, total=len(p.cands), facets=facets(p.cands, p.docs),
+        request=request, hits=hits, total=len(p.cands), facets=facets(p.cands, p.docs, p.arrays),
         took_ms=(time.perf_counter() - t0) * 1000, mode=p.mode, terms=p.q.highlight_terms(),
         notice=notice, related=related, related_words=p.related_words, suggestions=p.suggestions,
     )

@@ -72,8 +72,8 @@ def with_docs(view: IndexView, arr: DocArrays, q: Query, rows: np.ndarray, filte
     terms_f = [t.folded for t in q.positive_terms]
     tboost = np.ones(len(udocs), dtype=np.float64)
     ok_pos = np.flatnonzero(ok)
-    tb = [any(t in arr.ftitle[p] for t in terms_f) for p in pos[ok_pos].tolist()]
-    tboost[ok_pos[np.asarray(tb, dtype=bool)]] = TITLE_BOOST
+    if len(ok_pos):
+        tboost[ok_pos[arr.titles_with(terms_f)[pos[ok_pos]]]] = TITLE_BOOST
     sel = ok[inv]
     return Rows(rows=rows[sel], inv=inv[sel], udocs=udocs, drank=arr.date_rank[pos], tboost=tboost)
 

@@ -18,7 +18,7 @@ import numpy as np
 from corpus.store import Store
 
 from ..analysis import fold
-from ..charindex import SEP, fold_many
+from ..charindex import fold_each
 from ..facets import unit_level
 from ..query import Query, parse_year
 
@@ -51,13 +51,16 @@ class DocArrays:
     date_rank: np.ndarray
     ftitle: list[str]
     values: dict[str, list]  # filter key -> each document's folded value (level: as stored)
+    shown: dict[str, list] = field(default_factory=dict)  # facet key -> each document's value as counted (None: not)
     _groups: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
+    _codes: dict[str, tuple[np.ndarray, list[str]]] = field(default_factory=dict, repr=False)
+    _titles: tuple[str, np.ndarray] | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, table: dict[int, DocInfo]) -> DocArrays:
         ds = [table[i] for i in sorted(table)]
         n = len(ds)
-        folded = _fold_column([x for d in ds for x in (d.site or "", d.doc_type or "", d.unit or "")])
+        folded = fold_each([x for d in ds for x in (d.site or "", d.doc_type or "", d.unit or "")])
         ftitle = [d.ftitle for d in ds]
         return cls(
             ids=np.fromiter((d.id for d in ds), dtype=np.int64, count=n),
@@ -66,7 +69,51 @@ class DocArrays:
             ftitle=ftitle,
             values={"title": ftitle, "site": folded[0::3], "type": folded[1::3], "unit": folded[2::3],
                     "level": [d.level for d in ds]},
+            shown={"year": [str(d.year) if d.year else None for d in ds], "site": [d.site or None for d in ds],
+                   "type": [d.doc_type or None for d in ds], "unit": [d.level or None for d in ds]},
         )
+
+    def positions(self, doc_ids: np.ndarray) -> np.ndarray:
+        """Positions in `ids` of these document ids (-1 for an id the table does not hold)."""
+        doc_ids = np.asarray(doc_ids, dtype=np.int64)
+        if not len(self.ids):
+            return np.full(len(doc_ids), -1, dtype=np.int64)
+        pos = np.searchsorted(self.ids, doc_ids)
+        pos[pos >= len(self.ids)] = 0
+        return np.where(self.ids[pos] == doc_ids, pos, -1)
+
+    def facet_codes(self, key: str) -> tuple[np.ndarray, list[str]]:
+        """Each document's facet value as a number (-1: not counted) and the values by number."""
+        got = self._codes.get(key)
+        if got is None:
+            labels: dict[str, int] = {}
+            codes = np.fromiter((-1 if v is None else labels.setdefault(v, len(labels)) for v in self.shown[key]),
+                                dtype=np.int64, count=len(self.ids))
+            got = self._codes[key] = (codes, list(labels))
+        return got
+
+    def titles_with(self, terms: list[str]) -> np.ndarray:
+        """Per document position: whether its folded title holds one of the (folded) terms."""
+        hit = np.zeros(len(self.ids), dtype=bool)
+        if not len(self.ids):
+            return hit
+        if self._titles is None:
+            starts = np.zeros(len(self.ftitle), dtype=np.int64)
+            np.cumsum([len(t) + 1 for t in self.ftitle[:-1]], out=starts[1:])
+            self._titles = ("\x00".join(self.ftitle), starts)
+        joined, starts = self._titles
+        for t in terms:
+            if not t or "\x00" in t:  # (cannot happen for a parsed term; checked one by one)
+                hit |= np.fromiter((t in x for x in self.ftitle), dtype=bool, count=len(self.ftitle))
+                continue
+            at = []
+            i = joined.find(t)
+            while i >= 0:
+                at.append(i)
+                i = joined.find(t, i + 1)
+            if at:
+                hit[np.searchsorted(starts, np.asarray(at, dtype=np.int64), side="right") - 1] = True
+        return hit
 
     def group(self, key: str) -> dict[str, np.ndarray]:
         """Folded value -> positions in ids, for one filter key (built on first use)."""
@@ -139,7 +186,7 @@ _FIELDS = ("id", "title", "site", "url", "date", "year", "unit", "doc_type", "tr
 def _table(store: Store) -> dict[int, DocInfo]:
     """Every document's DocInfo (one query of plain rows, the titles folded in one pass)."""
     rows = store.document_columns(_FIELDS)
-    ftitles = _fold_column([r[1] or "" for r in rows])
+    ftitles = fold_each([r[1] or "" for r in rows])
     levels: dict = {}
     table = {}
     for (did, title, site, url, date, year, unit, doc_type, truncated, level), ftitle in zip(rows, ftitles, strict=True):
@@ -152,17 +199,6 @@ def _table(store: Store) -> dict[int, DocInfo]:
     for d in table.values():
         d.date_rank = ranks[d.date or ""]
     return table
-
-
-def _fold_column(values: list[str]) -> list[str]:
-    """`fold` of each value, all at once (charindex.fold_many: a table lookup over the joined values)."""
-    if not values:
-        return []
-    if any(SEP in v for v in values):  # (fold_many turns it into a space)
-        return [fold(v) for v in values]
-    text, toff = fold_many(values)
-    bounds = toff.tolist()
-    return [text[a:b - 1] for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 def neg_date(date: str) -> tuple:
@@ -198,8 +234,21 @@ def filter_fn(q: Query):
     return lambda d: all(c(d) for c in checks)
 
 
-def facets(cands, docs: dict[int, DocInfo]) -> dict[str, list[tuple[str, int]]]:
-    """Counts of the (folded) hits by year, site, type and administrative level, most first."""
+def facets(cands, docs: dict[int, DocInfo], arrays: DocArrays | None = None) -> dict[str, list[tuple[str, int]]]:
+    """Counts of the (folded) hits by year, site, type and administrative level, most first (with
+    the table's arrays: counted per document code, not per hit in Python)."""
+    if arrays is not None:
+        pos = arrays.positions(np.fromiter((c.doc_id for c in cands), dtype=np.int64, count=len(cands)))
+        pos = pos[pos >= 0]
+        out = {}
+        for k in ("year", "site", "type", "unit"):
+            codes, labels = arrays.facet_codes(k)
+            got = codes[pos]
+            counts = np.bincount(got[got >= 0], minlength=len(labels))
+            items = [(labels[i], int(counts[i])) for i in np.flatnonzero(counts).tolist()]
+            items.sort(key=(lambda kv: (-int(kv[0]),)) if k == "year" else (lambda kv: (-kv[1], kv[0])))
+            out[k] = items[:FACET_LIMIT]
+        return out
     counters = {"year": Counter(), "site": Counter(), "type": Counter(), "unit": Counter()}
     for c in cands:
         d = docs.get(c.doc_id)

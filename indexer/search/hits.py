@@ -11,6 +11,7 @@ from corpus.store import Store
 
 from ..analysis import fold, sentence_bounds
 from ..api import Copy, Hit, Span
+from ..charindex import fold_each
 from ..query import Query
 from ..snippets import find_spans, snippet
 from .candidates import Cand
@@ -38,6 +39,8 @@ def make_hits(store: Store, docs, q: Query, cands: list[Cand], start_rank: int,
     ) if fold_reposts else {}
     bodies = store.section_bodies([(c.doc_id, rows[c.pid]["position"]) for c in cands
                                    if c.pid in rows and rows[c.pid]["kind"] == "heading"])
+    found = list(rows)
+    folded = dict(zip(found, fold_each([rows[p]["text"] for p in found]), strict=True))  # in one pass
     hits = []
     for i, c in enumerate(cands):
         r = rows.get(c.pid)
@@ -45,7 +48,7 @@ def make_hits(store: Store, docs, q: Query, cands: list[Cand], start_rank: int,
         if r is None or d is None:  # deleted since the index was built
             continue
         text = r["text"]
-        f = fold(text)
+        f = folded[c.pid]
         needles = needles_of(q, f, related_words)
         spans = find_spans(text, needles, folded=f)
         best = best_sentence(text, c.best_sentence, q)

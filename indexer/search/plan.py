@@ -15,7 +15,7 @@ from ..api import MODES, SCOPES, SearchRequest
 from ..query import Query, parse
 from .backend import open_backend
 from .candidates import Cand, one_per_cluster
-from .docs import DocInfo, doc_state, filter_fn, neg_date
+from .docs import DocArrays, DocInfo, doc_state, filter_fn, neg_date
 from .hybrid import SEMANTIC_CANDIDATES, reranked
 from .related import wants_related
 
@@ -29,6 +29,7 @@ class Plan:
     q: Query
     store: Store
     docs: dict[int, DocInfo]
+    arrays: DocArrays
     cands: list[Cand]  # the main list, ranked (literal matches; semantic mode: meaning neighbours)
     related: list[Cand]
     related_words: list[str]
@@ -74,7 +75,7 @@ def plan(settings, store: Store, request: SearchRequest, *, with_related: bool =
     if request.sort == "date":
         cands.sort(key=lambda c: neg_date((docs[c.doc_id].date or "") if c.doc_id in docs else ""))
     suggestions = engine.suggestions(q) if not cands else []
-    return Plan(q=q, store=store, docs=docs, cands=cands, related=related, related_words=words, mode=mode,
+    return Plan(q=q, store=store, docs=docs, arrays=arr, cands=cands, related=related, related_words=words, mode=mode,
                 notice="; ".join(notices) or None, suggestions=suggestions)
 
 
