@@ -1,3 +1,6 @@
+"""`python -m corpus`: the command line."""
+
 from .cli import main
 
-main()
+if __name__ == "__main__":  # not when imported (a spawned worker re-imports the main module)
+    main()
