@@ -20,7 +20,6 @@ import json
 import logging
 import re
 import shutil
-import sys
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -30,6 +29,7 @@ import numpy as np
 
 from corpus.atomic import write_atomic, write_json_atomic
 from corpus.errors import IndexMissing, ModelError, NotFound
+from corpus.progress import progress_bar
 
 from . import generations
 from .embed import model as embed_model
@@ -377,7 +377,8 @@ def _embed_chunks(settings, emb, jobs: list, doc_of_job: list[int], repeated: di
 
     from .embed.executors import open_executor
 
-    bar = _progress(len(jobs), progress)
+    bar = progress_bar(progress, len(jobs), "embedding", unit="windows" if progress == "lines" else "")
+    bar.__enter__()
     given: set[str] = set()  # repeated texts already in an earlier job
     inflight: deque = deque()
     n_chunk = len(chunk_files)
@@ -413,28 +414,7 @@ def _embed_chunks(settings, emb, jobs: list, doc_of_job: list[int], repeated: di
                 write(*inflight.popleft())
             return ex.describe()
     finally:
-        bar.close()
-
-
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress(total: int, show: bool | str):
-    if not show:
-        return _NoBar()
-    if show == "lines":  # not a terminal: a line with count, rate and time left every few seconds
-        from corpus.progress import LineProgress
-
-        return LineProgress(total, "embedding", unit="windows")
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="embedding", unit="win", file=sys.stderr, dynamic_ncols=True,
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
+        bar.__exit__(None, None, None)
 
 
 def _save_npy(path: Path, arr: np.ndarray) -> None:
