@@ -20,6 +20,7 @@ import numpy as np
 
 from corpus.errors import QueryError
 
+from . import budget
 from .analysis import RUN, fold
 from .subcorpus import corpus_rows, doc_ref, find_in_rows, normalise_filters, row_mask
 
@@ -57,6 +58,7 @@ class PatternResult:
     candidates: int  # paragraphs read (those holding every literal part)
     fillers: list[Filler] = field(default_factory=list)
     distinct: int = 0
+    notice: str | None = None  # the request's time budget cut the scan: counts are of the part read
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -142,7 +144,8 @@ def pattern_search(settings, pattern: str, max_gap: int = DEFAULT_MAX_GAP, filte
             break
     cand = cand[mask[cand]] if cand is not None and len(cand) else np.zeros(0, dtype=np.int64)
     hit_rows, starts, ends, groups = find_in_rows(rows, regex, cand, mask, groups=True,
-                                                  whole_text_above=len(rows.year) // 2)
+                                                  whole_text_above=len(rows.year) // 2, stop=budget.expired)
+    notice = budget.NOTICE if budget.was_cut() else None
     # per filler, vectorised: count, distinct rows and documents, the earliest dated occurrence
     index: dict[tuple, int] = {}
     fid = np.fromiter((index.setdefault(g, len(index)) for g in groups), dtype=np.int64, count=len(groups))
@@ -189,7 +192,7 @@ def pattern_search(settings, pattern: str, max_gap: int = DEFAULT_MAX_GAP, filte
             x.example = None
     return PatternResult(pattern=pattern, regex=regex.pattern, max_gap=int(max_gap), filters=f, fold=fold, sort=sort,
                          total=len(hit_rows), paragraphs=len(np.unique(hit_rows)), candidates=len(cand),
-                         fillers=fillers, distinct=distinct)
+                         fillers=fillers, distinct=distinct, notice=notice)
 
 
 def _examples(settings, rows, fillers: list[Filler]) -> None:

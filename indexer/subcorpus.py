@@ -249,16 +249,19 @@ def _find_plain(rows: CorpusRows, needle: str, cand: np.ndarray) -> tuple[np.nda
 
 
 def find_in_rows(rows: CorpusRows, pattern: re.Pattern, cand: np.ndarray, mask: np.ndarray | None,
-                 groups: bool = False, whole_text_above: int = VERIFY_ROWS):
+                 groups: bool = False, whole_text_above: int = VERIFY_ROWS, stop=None):
     """Matches of `pattern` in the candidate rows -> (rows, starts[, ends, group tuples]); past
     `whole_text_above` candidates one pass over the whole text (a plain phrase is found faster
-    that way; a pattern opening with a gap is not: it is tried at every position)."""
+    that way; a pattern opening with a gap is not: it is tried at every position). `stop`: asked
+    every 1024 matches or rows (indexer.budget.expired); when it says so, the matches so far."""
     text, toff = rows.text, rows.toff
     starts: list[int] = []
     ends: list[int] = []
     grp: list[tuple] = []
     if len(cand) > whole_text_above:
         for m in pattern.finditer(text):
+            if stop is not None and len(starts) % 1024 == 0 and stop():
+                break
             starts.append(m.start())
             if groups:
                 ends.append(m.end())
@@ -272,7 +275,9 @@ def find_in_rows(rows: CorpusRows, pattern: re.Pattern, cand: np.ndarray, mask: 
         return rr[keep], st[keep]
     rlist: list[int] = []
     finditer = pattern.finditer
-    for r, s, e in zip(cand.tolist(), toff[cand].tolist(), (toff[cand + 1] - 1).tolist(), strict=True):
+    for k, (r, s, e) in enumerate(zip(cand.tolist(), toff[cand].tolist(), (toff[cand + 1] - 1).tolist(), strict=True)):
+        if stop is not None and k % 1024 == 0 and stop():
+            break
         for m in finditer(text, s, e):
             rlist.append(r)
             starts.append(m.start())

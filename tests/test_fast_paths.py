@@ -164,3 +164,33 @@ def test_a_cached_concordance_is_copied_whole():
     assert got.lines is not result.lines and got.lines[0] is not line
     got.lines[0].left = "changed"
     assert line.left == "强化"
+
+
+def test_the_pattern_page_answers_within_the_request_budget_with_a_notice(seeded):
+    import time
+
+    from indexer import budget
+    from indexer.pattern import pattern_search
+    from webui import create_app
+
+    full = pattern_search(seeded, "*的*")
+    assert full.total and full.notice is None
+    with budget.time_budget(1e-9):
+        time.sleep(0.001)
+        cut = pattern_search(seeded, "*的*")
+    assert cut.notice == budget.NOTICE and cut.total < full.total
+    assert pattern_search(seeded, "*的*").total == full.total  # outside a budget: complete again
+    app = create_app(replace_budget(seeded, 1e-9))
+    c = app.test_client()
+    page = c.get("/pattern", query_string={"q": "*的*"})
+    assert page.status_code == 200 and "data-notice" in page.get_data(as_text=True)
+    api = c.get("/api/pattern", query_string={"q": "*的*"}).get_json()
+    assert api["notice"] == budget.NOTICE and api["total"] < full.total
+    export = c.get("/pattern/export", query_string={"q": "*的*", "fmt": "csv"})  # an export is complete
+    assert export.status_code == 200
+
+
+def replace_budget(settings, seconds):
+    from dataclasses import replace
+
+    return replace(settings, request_budget=seconds)

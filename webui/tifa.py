@@ -16,7 +16,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 
 from corpus.errors import CorpusError, QueryError
 
-from . import params, services
+from . import budgeted, params, services
 
 bp = Blueprint("tifa", __name__)
 api = Blueprint("tifa_api", __name__)
@@ -220,6 +220,7 @@ def trend_export():
 
 
 @bp.get("/pattern")
+@budgeted
 def pattern_page():
     return _render("pattern.html", run_pattern)
 
@@ -270,6 +271,7 @@ def trend_json():
 
 
 @api.get("/pattern")
+@budgeted
 def pattern_json():
     limit = params.get_int(request.args, "limit", 300, 1, 100000)
     return jsonify(run_pattern(services().settings, request.args, limit=limit).to_json())
