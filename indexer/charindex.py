@@ -239,8 +239,10 @@ class CharIndex:
 
     def _verify_pattern(self, pattern: re.Pattern, cand: np.ndarray) -> np.ndarray:
         text, toff = self.text, self.toff
-        if len(cand) > VERIFY_ROWS:
-            return self._rows_at([m.start() for m in pattern.finditer(text)])
+        if len(cand) > VERIFY_ROWS:  # one pass over the whole text: a match must not span two rows
+            spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
+            ok = within_one_row(toff, [a for a, _ in spans], [b for _, b in spans])
+            return self._rows_at([a for (a, _), k in zip(spans, ok.tolist(), strict=True) if k])
         search = pattern.search
         keep = [r for r, s, e in zip(cand.tolist(), toff[cand].tolist(), toff[cand + 1].tolist(), strict=True)
                 if search(text, s, e) is not None]
@@ -253,8 +255,18 @@ class CharIndex:
         return np.unique(rows).astype(np.int32)
 
 
+def within_one_row(toff: np.ndarray, starts, ends) -> np.ndarray:
+    """For matches found in the joined text: whether each lies inside one row. The row separator
+    is folded to a space (a NUL inside a paragraph is one too), so a pattern that allows
+    punctuation or a gap between its parts could otherwise run from the end of one paragraph into
+    the next."""
+    st = np.asarray(starts, dtype=np.int64)
+    en = np.maximum(np.asarray(ends, dtype=np.int64) - 1, st)
+    return np.searchsorted(toff, st, side="right") == np.searchsorted(toff, en, side="right")
+
+
 @lru_cache(maxsize=256)
 def _runs_pattern(runs: tuple[str, ...]) -> re.Pattern:
-    """Runs in order separated by non-word characters other than the paragraph separator."""
-    sep = r"(?:(?!\x00)[\W_])+"
+    """Runs in order separated by non-word characters (inside one row: see within_one_row)."""
+    sep = r"[\W_]+"
     return re.compile(sep.join(re.escape(r) for r in runs))

@@ -28,6 +28,7 @@ import numpy as np
 from corpus.errors import IndexMissing, QueryError
 
 from .analysis import RUN, fold
+from .charindex import within_one_row
 from .query import FIELD_ALIASES, FIELDS, Query, parse_year
 
 VERIFY_ROWS = 3000  # more candidate rows than this: one regex pass over the whole text instead
@@ -263,12 +264,13 @@ def find_in_rows(rows: CorpusRows, pattern: re.Pattern, cand: np.ndarray, mask: 
             if stop is not None and len(starts) % 1024 == 0 and stop():
                 break
             starts.append(m.start())
+            ends.append(m.end())
             if groups:
-                ends.append(m.end())
                 grp.append(m.groups())
         st = np.asarray(starts, dtype=np.int64)
         rr = rows.row_of_offset(st)
         keep = mask[rr] if mask is not None and len(rr) else np.ones(len(rr), dtype=bool)
+        keep = keep & within_one_row(toff, st, ends)  # a gap or punctuation must not run into the next row
         if groups:
             idx = np.flatnonzero(keep).tolist()
             return rr[keep], st[keep], np.asarray(ends, dtype=np.int64)[keep], [grp[i] for i in idx]

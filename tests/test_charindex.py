@@ -116,6 +116,21 @@ def test_punctuated_phrase_keeps_the_old_run_rule(settings):
     assert got == {"强化要素，保障到位。", "要素；保障。"}
 
 
+@pytest.mark.parametrize("verify_rows", [3000, 0])  # 0: every candidate set takes the whole-text pass
+def test_punctuated_phrase_never_spans_two_paragraphs(monkeypatch, verify_rows):
+    """The runs of a punctuated phrase must be found inside one paragraph: one paragraph ending with
+    要素 and the next starting with 保障 hold neither 要素，保障 (row-by-row or whole-text pass)."""
+    from indexer import charindex
+
+    monkeypatch.setattr(charindex, "VERIFY_ROWS", verify_rows)
+    texts = ["前面一段讲到要素", "保障放在后面一段", "这里要素，保障写在一起", "只有要素", "保障在这"]
+    joined, toff = fold_many(texts)
+    p = build_postings(joined, toff)
+    ci = CharIndex(joined, toff, p["alpha"], p["ckeys"], p["ckoff"], p["crows"], int(p["cbits"][0]))
+    assert ci.rows_for(fold("要素，保障")).tolist() == [2]
+    assert ci.rows_for(fold("要素保障")).tolist() == []
+
+
 def test_phrase_recall_on_the_seeds_many_substrings(seeded):
     """Every 2..6 character substring taken from a few seed paragraphs: index == substring scan."""
     store = Store(seeded.db_path, readonly=True)
@@ -363,3 +378,23 @@ def test_bm25_equals_whoosh_scoring_of_the_same_words(seeded):
             assert len(rows) > 3
             ours = view.bm25(words, rows)
             assert np.allclose(ours, [theirs[r] for r in rows.tolist()], rtol=1e-9)
+
+
+def test_pattern_frames_never_span_two_paragraphs():
+    """The 句式 scan's whole-text pass (many candidate rows) keeps only matches inside one row."""
+    import re
+    from types import SimpleNamespace
+
+    from indexer.subcorpus import CorpusRows, find_in_rows
+
+    texts = ["第一段以坚持结尾", "为核心开头的第二段", "坚持以人民为中心"]
+    joined, toff = fold_many(texts)
+    view = SimpleNamespace(chars=SimpleNamespace(text=joined, toff=toff))
+    rows = CorpusRows(view=view, docs={}, arrays=None, docpos=np.zeros(3, dtype=np.int64),
+                      year=np.zeros(3, dtype=np.int64), date_key=np.zeros(3, dtype=np.int64),
+                      length=np.diff(toff) - 1, rep=np.ones(3, dtype=bool))
+    pattern = re.compile("坚持.{0,6}?为")
+    cand = np.arange(3)
+    for above in (3000, 0):  # row by row, then one pass over the whole text
+        rr, _ = find_in_rows(rows, pattern, cand, None, whole_text_above=above)
+        assert rr.tolist() == [2], above
