@@ -62,10 +62,10 @@ def prepare_data(data: Path) -> None:
     update_indexes(settings, semantic=False)
 
 
-def start_server(data: Path, threads: int) -> tuple[subprocess.Popen, str]:
+def start_server(data: Path, threads: int, workers: int = 0) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "corpus", "--data", str(data), "serve", "--host", "127.0.0.1",
-                             "--port", "0", "--threads", str(threads)],
+                             "--port", "0", "--threads", str(threads), "--workers", str(workers)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -118,6 +118,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0, help="duration, at most 300 (default 30)")
     ap.add_argument("--max-requests", type=int, default=200_000, help="stop after this many requests in all")
     ap.add_argument("--threads", type=int, default=8, help="server worker threads when the bench starts it")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="server processes when the bench starts it (0: corpus serve's default, one per core)")
     ap.add_argument("--url", help="a running server on a loopback address (default: start one on the sample)")
     ap.add_argument("--data", type=Path, help="serve this data directory (ingested and indexed) instead of the sample")
     ap.add_argument("--mix", choices=("pages", "reviewer"), default="pages", help="request mix (see above)")
@@ -133,14 +135,14 @@ def main() -> None:
     if args.url:
         base = args.url.rstrip("/")
     elif args.data:
-        proc, base = start_server(args.data, args.threads)
+        proc, base = start_server(args.data, args.threads, args.workers)
     else:
         tmp = tempfile.TemporaryDirectory(prefix="corpus-load-")
         data = Path(tmp.name) / "data"
         t0 = time.perf_counter()
         prepare_data(data)
         print(f"sample ingested and indexed in {time.perf_counter() - t0:.1f}s")
-        proc, base = start_server(data, args.threads)
+        proc, base = start_server(data, args.threads, args.workers)
     host, port = loopback_only(base)
 
     try:

@@ -19,8 +19,12 @@ log = logging.getLogger(__name__)
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
               help="Worker threads for pages and searches (requests served at once); exports in flight "
                    "(settings.export_workers + export_queue) get threads of their own on top.")
+@click.option("--workers", default=0, show_default=True, type=click.IntRange(0, 16),
+              help="Server processes sharing the port (0: one per core, at most 4; 1: this process only). "
+                   "Each has its own threads, caches and export pool; searches are CPU-bound Python, so "
+                   "one process per core is what lets a second core answer.")
 @handle_errors
-def serve(host: str, port: int, threads: int) -> None:
+def serve(host: str, port: int, threads: int, workers: int) -> None:
     """Start the web UI: search, read in context, collect phrasing (素材篮), export."""
     from indexer.keyword import index_status
     from webui import create_app
@@ -37,6 +41,13 @@ def serve(host: str, port: int, threads: int) -> None:
         click.echo("warning: the index was built with another analyzer or dictionary: run `corpus index --rebuild`",
                    err=True)
 
+    import os
+
+    if workers == 0:
+        workers = min(4, os.cpu_count() or 1)
+    if workers > 1 and hasattr(os, "fork"):
+        _serve_forked(settings, host, port, threads, workers)
+        return
     from waitress import create_server
 
     app = create_app(settings)
@@ -45,15 +56,105 @@ def serve(host: str, port: int, threads: int) -> None:
     server = create_server(app, host=host, port=port, threads=threads + exports.slots, ident="corpus")
     # port 0 picks a free port: print the one actually bound.
     bound_port = server.effective_port if hasattr(server, "effective_port") else port
-    shown_host = f"[{host}]" if ":" in host else host
-    click.echo(f"corpus web UI on http://{shown_host}:{bound_port}/  (data: {settings.data_dir}; Ctrl-C to stop)",
-               err=False)
+    _say_listening(settings, host, bound_port, 1)
     try:
         server.run()
     except KeyboardInterrupt:
         click.echo("stopped")
     finally:
         server.close()
+
+
+def _say_listening(settings, host: str, port: int, workers: int) -> None:
+    shown_host = f"[{host}]" if ":" in host else host
+    procs = f", {workers} server processes" if workers > 1 else ""
+    click.echo(f"corpus web UI on http://{shown_host}:{port}/  (data: {settings.data_dir}{procs}; Ctrl-C to stop)",
+               err=False)
+
+
+def _serve_forked(settings, host: str, port: int, threads: int, workers: int) -> None:
+    """`workers` processes accepting on one listening socket (bound here, before forking, so the
+    kernel hands each connection to whichever is free). Each child builds its own app (nothing heavy
+    is loaded before the fork) and dies with this process; a child that dies is started again."""
+    import os
+    import signal
+    import socket
+    import time
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    parent = os.getpid()
+
+    def child() -> None:
+        code = 0
+        try:
+            from corpus.processes import die_with_parent
+
+            die_with_parent(parent)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            from waitress import create_server
+
+            from webui import create_app
+
+            app = create_app(settings)
+            app.extensions["corpus"].warm_up()
+            exports = app.extensions["corpus_exports"]
+            create_server(app, sockets=[sock], threads=threads + exports.slots, ident="corpus").run()
+        except KeyboardInterrupt:
+            pass
+        except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
+            log.exception("server process failed")
+            code = 1
+        finally:
+            os._exit(code)
+
+    def spawn() -> int:
+        pid = os.fork()
+        if pid == 0:
+            child()
+        return pid
+
+    _say_listening(settings, host, sock.getsockname()[1], workers)
+    children = {spawn() for _ in range(workers)}
+    stopping = False
+
+    def stop(signum, frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
+            children.discard(pid)
+            if not stopping:
+                log.warning("server process %d ended (status %d): starting another", pid, status)
+                time.sleep(0.5)  # a child failing at start must not spin
+                children.add(spawn())
+    except KeyboardInterrupt:
+        stop(signal.SIGINT, None)
+        for pid in list(children):
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        click.echo("stopped")
+    finally:
+        sock.close()
 
 
 commands = [serve]

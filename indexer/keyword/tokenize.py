@@ -8,6 +8,8 @@ import os
 
 import numpy as np
 
+from corpus.processes import die_with_parent
+
 from .. import analysis
 from ..analysis import word_terms
 from ..terms import index_tokenizer
@@ -21,28 +23,10 @@ MAX_WORKERS = 4
 _worker: dict = {}
 
 
-def _die_with_parent(parent: int | None) -> None:
-    """In a tokeniser process: end when the parent does (a SIGKILLed `corpus index` must not
-    leave workers behind). Linux: the kernel sends SIGKILL when the parent goes (prctl
-    PR_SET_PDEATHSIG); the parent check closes the race of a parent that died before that."""
-    if parent is None:
-        return
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the pool's own end-of-work handling still applies
-        return
-    if os.getppid() != parent:
-        os._exit(1)
-
-
 def _init_worker(settings, parent: int | None = None) -> None:
     """Per tokeniser process (and before tokenising in-process): the tokenizer and an empty
     local vocabulary."""
-    _die_with_parent(parent)
+    die_with_parent(parent)
     analysis.configure(settings)
     _worker.update(tokenizer=index_tokenizer(settings), vocab={}, words=[], reported=0)
 
