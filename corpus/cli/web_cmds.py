@@ -45,6 +45,12 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
 
     if workers == 0:
         workers = min(4, os.cpu_count() or 1)
+    import sys
+
+    loaded = [m for m in ("onnxruntime", "torch") if m in sys.modules]
+    if workers > 1 and loaded:  # e.g. `corpus demo` after embedding: their thread pools do not survive a fork
+        log.info("one server process: %s already loaded in this process", ", ".join(loaded))
+        workers = 1
     if workers > 1 and hasattr(os, "fork"):
         _serve_forked(settings, host, port, threads, workers)
         return
