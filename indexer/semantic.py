@@ -31,7 +31,7 @@ from corpus.atomic import write_atomic, write_json_atomic
 from corpus.errors import IndexMissing, ModelError, NotFound
 from corpus.progress import progress_bar
 
-from . import generations
+from . import ann, generations
 from .embed import model as embed_model
 from .locks import WriterLock
 
@@ -69,7 +69,8 @@ def semantic_status(settings) -> dict:
         return {"exists": False, "enabled": True}
     vdir = Path(settings.vectors_dir)
     size = sum(f.stat().st_size for f in vdir.rglob("*") if f.is_file())
-    return {**m, "exists": True, "enabled": True, "bytes": size, "model_matches": m.get("model") == settings.model}
+    return {**m, "exists": True, "enabled": True, "bytes": size, "model_matches": m.get("model") == settings.model,
+            "ann": ann.status(vdir, m), "ann_threshold": settings.ann_threshold}
 
 
 def semantic_available(settings) -> bool:
@@ -91,6 +92,7 @@ class _Index:
 
     def __init__(self, vdir: Path, manifest: dict):
         g = manifest["generation"]
+        self.vdir = vdir
         self.manifest = manifest
         self.vectors = np.load(vdir / f"vectors-{g}.npy", mmap_mode="r")
         self.windows = np.load(vdir / f"windows-{g}.npy")
@@ -107,6 +109,27 @@ class _Index:
             starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, dtype=np.int64)
             self._groups = (order, starts, ids[starts])
         return self._groups
+
+    def ann_graph(self, settings) -> ann.Graph | None:
+        """The approximate index to ask first (None: below the threshold, or unusable: scan exactly)."""
+        return ann.for_index(settings, self.vdir, self.manifest, self.windows)
+
+    def rows_of_many(self, paragraph_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, group): the window rows of these paragraphs and, for each row, the index of its
+        paragraph in `paragraph_ids` (paragraphs not in the index have no rows)."""
+        order, starts, ids = self.groups()
+        pids = np.asarray(paragraph_ids, dtype=np.int64)
+        if not len(ids) or not len(pids):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        pos = np.searchsorted(ids, pids)
+        pos[pos >= len(ids)] = 0
+        ok = np.flatnonzero(ids[pos] == pids)
+        ends = np.r_[starts[1:], len(order)]
+        lens = ends[pos[ok]] - starts[pos[ok]]
+        group = np.repeat(ok, lens)
+        offs = np.arange(len(group)) - np.repeat(np.cumsum(lens) - lens, lens)
+        rows = order[np.repeat(starts[pos[ok]], lens) + offs]
+        return rows, group
 
     def rows_of(self, paragraph_id: int) -> np.ndarray:
         if self._rows_by_para is None:
@@ -328,6 +351,7 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
         _save_npy(vdir / f"vectors-{gen}.npy", V)
         _save_npy(vdir / f"windows-{gen}.npy", W)
         _save_npy(vdir / f"docs-{gen}.npy", np.array(sorted(docs_now.items()), dtype=np.int64).reshape(-1, 2))
+        ann.build(settings, vdir, gen, V, W, previous=manifest)  # past the threshold; before the manifest swap
         new_manifest = {
             "model": settings.model, "dim": dim, "precision": precision, "backend": backend,
             "variant": f"{backend}-{precision}", "max_tokens": max_tokens,
@@ -339,6 +363,8 @@ def _update(settings, store, progress: bool, rebuild: bool, batch_size: int) -> 
         generations.commit(vdir, new_manifest, _generation_of)  # the commit point; earlier generations go
         shutil.rmtree(pending, ignore_errors=True)
         _loaded.pop(str(vdir.resolve()), None)
+    else:
+        ann.ensure(settings, vdir, manifest)  # unchanged, but past the threshold with no sound ANN index
     seconds = time.time() - t0
     figures = {
         "embedded": embedded_paras, "windows_embedded": len(jobs), "reused": 0,
@@ -494,13 +520,56 @@ def _top_paragraphs(idx: _Index, scores: np.ndarray, k: int, exclude=None) -> li
         m = min(n, m * 4)
 
 
+def _ann_top(idx: _Index, graph: ann.Graph, vector: np.ndarray, k: int,
+             exclude=None) -> list[tuple[int, float, int]] | None:
+    """`_top_paragraphs` from the approximate index's candidate windows, each scored exactly against
+    its float32 vector; None when the candidates run out before k paragraphs pass `exclude` (a very
+    selective filter) or the graph answered keys the index lacks: the caller scans exactly."""
+    m = max(4 * k, k + 64)
+    n = len(idx.para_ids)
+    while True:
+        rows = graph.candidates(vector, m)
+        if rows is None:
+            log.warning("ANN index of embedding generation %s answered unknown windows: exact scan",
+                        idx.manifest.get("generation"))
+            return None
+        rows = np.unique(rows)
+        scores = np.asarray(idx.vectors[rows] @ vector)
+        out: list[tuple[int, float, int]] = []
+        seen: set[int] = set()
+        for i in np.argsort(-scores, kind="stable"):
+            r = int(rows[i])
+            pid = int(idx.para_ids[r])
+            if pid in seen or (exclude is not None and exclude(r)):
+                continue
+            seen.add(pid)
+            out.append((pid, float(scores[i]), r))
+            if len(out) >= k:
+                return out
+        if m >= n:
+            return out  # every window was a candidate: this is the exact answer
+        if m >= ann.MAX_CANDIDATES:
+            return None
+        m = min(n, m * 4, ann.MAX_CANDIDATES)
+
+
+def _nearest(settings, idx: _Index, vector: np.ndarray, k: int, exclude=None) -> list[tuple[int, float, int]]:
+    """The k paragraphs nearest to `vector` [(paragraph_id, score, row)]: through the approximate index
+    past the threshold, else (or when it cannot answer) by the exact scan."""
+    graph = idx.ann_graph(settings)
+    if graph is not None:
+        hits = _ann_top(idx, graph, vector, k, exclude)
+        if hits is not None:
+            return hits
+    return _top_paragraphs(idx, np.asarray(idx.vectors @ vector), k, exclude=exclude)
+
+
 def semantic_search(settings, query: str, k: int) -> list[tuple[int, float, str]]:
     """Paragraphs nearest to the query: [(paragraph_id, score, best-matching window text)], best first."""
     idx = _open_index(settings)
     precision, backend = index_variant(idx.manifest)
     q = embed_query(settings, query, precision=precision, backend=backend)
-    scores = np.asarray(idx.vectors @ q)
-    hits = _top_paragraphs(idx, scores, k)
+    hits = _nearest(settings, idx, q, k)
     return _with_text(settings, idx, hits)
 
 
@@ -546,17 +615,13 @@ def similar_paragraphs(settings, paragraph_id: int, k: int) -> list[tuple[int, f
             bad_paras |= {m["id"] for m in store.cluster_members(para["cluster_id"])}
         v = np.asarray(idx.vectors[rows]).mean(axis=0)
         v /= max(float(np.linalg.norm(v)), 1e-12)
-        scores = np.asarray(idx.vectors @ v)
-        bad_doc_arr = np.array(sorted(bad_docs), dtype=np.int64)
-        bad_para_arr = np.array(sorted(bad_paras), dtype=np.int64)
-        mask = np.isin(idx.windows[:, 1], bad_doc_arr) | np.isin(idx.windows[:, 0], bad_para_arr)
-        scores = np.where(mask, -np.inf, scores)
+        doc_of, para_of = idx.windows[:, 1], idx.para_ids
+        exclude = lambda r: int(doc_of[r]) in bad_docs or int(para_of[r]) in bad_paras  # noqa: E731
         out: list[tuple[int, float]] = []
         seen_clusters: set[int] = set()
         want = k
         while True:
-            cands = _top_paragraphs(idx, scores, want * 2 + 8)
-            cands = [c for c in cands if np.isfinite(c[1])]
+            cands = _nearest(settings, idx, v, want * 2 + 8, exclude)
             cl = store.paragraph_clusters([c[0] for c in cands])
             out, seen_clusters = [], set()
             for pid, score, _ in cands:
@@ -589,14 +654,26 @@ def index_info(settings) -> dict | None:
 class QueryScores:
     """One query's cosine to every window of the index, embedded once: the literal hits' re-rank
     (`best`) and the meaning neighbours (`top`) both read it, so a hybrid query embeds once and does
-    one matrix product."""
+    one matrix product.
+
+    Past the ANN threshold the full product is never made: `top` asks the approximate index and
+    `best` scores only the windows of the paragraphs asked about."""
 
     def __init__(self, settings, query: str):
+        self.settings = settings
         self.idx = _open_index(settings)
         precision, backend = index_variant(self.idx.manifest)
         self.vector = embed_query(settings, query, precision=precision, backend=backend)
-        self.scores = np.asarray(self.idx.vectors @ self.vector)
+        self.graph = self.idx.ann_graph(settings)
+        self._scores: np.ndarray | None = None
         self._per_para: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def scores(self) -> np.ndarray:
+        """The query's cosine to every window (computed on first use)."""
+        if self._scores is None:
+            self._scores = np.asarray(self.idx.vectors @ self.vector)
+        return self._scores
 
     def _paragraph_table(self) -> tuple[np.ndarray, np.ndarray]:
         if self._per_para is None:
@@ -607,8 +684,17 @@ class QueryScores:
 
     def best(self, paragraph_ids) -> np.ndarray:
         """Best window score of each paragraph (NaN where it has no vectors yet)."""
-        uids, best = self._paragraph_table()
         pids = np.asarray(paragraph_ids, dtype=np.int64)
+        if self._scores is None and self.graph is not None:  # only these paragraphs' windows
+            out = np.full(len(pids), np.nan)
+            rows, group = self.idx.rows_of_many(pids)
+            if len(rows):
+                s = np.asarray(self.idx.vectors[rows] @ self.vector)
+                best = np.full(len(pids), -np.inf)
+                np.maximum.at(best, group, s)
+                out[np.unique(group)] = best[np.unique(group)]
+            return out
+        uids, best = self._paragraph_table()
         out = np.full(len(pids), np.nan)
         if not len(uids) or not len(pids):
             return out
@@ -627,7 +713,11 @@ class QueryScores:
             test = skip.__contains__ if isinstance(skip, (set, frozenset)) else skip
             pids = self.idx.para_ids
             exclude = lambda r: test(int(pids[r]))  # noqa: E731
-        hits = _top_paragraphs(self.idx, self.scores, k, exclude=exclude)
+        hits = None
+        if self._scores is None and self.graph is not None:
+            hits = _ann_top(self.idx, self.graph, self.vector, k, exclude=exclude)
+        if hits is None:
+            hits = _top_paragraphs(self.idx, self.scores, k, exclude=exclude)
         texts = store.paragraph_texts([h[0] for h in hits])
         out = []
         for pid, score, row in hits:
