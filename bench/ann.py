@@ -1,7 +1,8 @@
 """Approximate nearest neighbours for the embedding index: HNSW libraries against exact dot product.
 
     nice .venv/bin/python bench/ann.py --real /tmp/corpus-eval/vectors/vectors-1.npy [--n 1000000]
-        [--libs usearch faiss hnswlib] [--queries 500] [--out /tmp/corpus-ann]
+        [--libs usearch-f16 faiss hnswlib] [--queries 500] [--out /tmp/corpus-ann] [--reuse]
+    (ANN_EF_CONSTRUCTION=64 in the environment builds with ef_construction 64 instead of 128)
 
 The vectors: the real e5 window vectors of an existing embedding index (--real, an .npy of
 L2-normalised float32 rows, or a data directory whose vectors/ holds one), minus --queries of them held
@@ -15,7 +16,8 @@ The queries are the held-out real vectors (never in the index). Ground truth: ex
 product over all --n vectors, as the exact path computes it.
 
 Each library runs in its own child process (its peak RSS is its own): build with all cores (HNSW,
-M=16, ef_construction=128, inner product), size on disk, load time, then for each ef: recall@10
+M=16, ef_construction=128 unless ANN_EF_CONSTRUCTION says otherwise, inner product; usearch-f16 stores
+the vectors as float16, usearch-f32 as float32), size on disk, load time, then for each ef: recall@10
 against exact, p50/p95 of one query at a time on one thread (as a search request runs). Also an
 incremental check: 1% of the vectors removed and re-added, recall measured again.
 Asserts nothing; prints the table (and writes it to OUT/ann-table.txt).
@@ -34,7 +36,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-M, EF_CONSTRUCTION = 16, 128
+M = 16
+EF_CONSTRUCTION = int(os.environ.get("ANN_EF_CONSTRUCTION", "128"))
 EFS = (16, 32, 64, 128, 256)
 K = 10
 
