@@ -38,6 +38,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 M = 16
 EF_CONSTRUCTION = int(os.environ.get("ANN_EF_CONSTRUCTION", "128"))
+# usearch's build threads (default all cores; on an oversubscribed machine 1 can be faster: its
+# threads wait on each other's node locks while the scheduler runs other work)
+BUILD_THREADS = int(os.environ.get("ANN_BUILD_THREADS", "0")) or (os.cpu_count() or 1)
 EFS = (16, 32, 64, 128, 256)
 K = 10
 
@@ -133,7 +136,7 @@ class _Usearch:
         self.ix = Index(ndim=dim, metric="ip", dtype=dtype, connectivity=M, expansion_add=EF_CONSTRUCTION)
 
     def add(self, keys, vecs):
-        self.ix.add(keys, vecs, threads=os.cpu_count() or 1)
+        self.ix.add(keys, vecs, threads=BUILD_THREADS)
 
     def remove(self, keys):
         self.ix.remove(keys)
