@@ -98,7 +98,10 @@ def _new_graph(Index, dim: int):
 
 
 def _threads() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+    """Build threads: one. bench/ann.py on this 2-core machine under load ~7: usearch with 2 threads slowed
+    from 1,400 to 105 inserts/s over the first 600,000 vectors (its threads wait on each other's node locks
+    while the scheduler runs other work), with 1 thread it held ~400/s."""
+    return 1
 
 
 def _save(graph, vdir: Path, gen: int, windows: int, dim: int, built: str, seconds: float, removed: int) -> dict:
