@@ -27,7 +27,8 @@ sentences replaced is far more than 3 bits away). `run` checks it and prints: do
 generated, duplicates, and the share of paragraphs grouped with an earlier one (for 1x that share is
 the real corpus's own reposts; it must not grow with the copies).
 
-Each phase of `run` is a child process, so its peak RSS is its own (os.wait4):
+Each phase of `run` is a child process, so its peak RSS and CPU time are its own (os.wait4; on a shared
+machine the CPU time is the steadier figure, wall time depends on the other work):
 - ingest: the synthetic JSONL into OUT/data-Nx (keyword index off, embeddings off)
 - keyword: build_index from scratch (time, peak RSS, index size)
 - search: warm p50/p95 of a first page of 10 for phrases, words, filtered and 同句 queries (3 runs each),
@@ -93,7 +94,8 @@ def child(phase: str, out: Path, *args: str, env: dict | None = None) -> dict:
         raise SystemExit(f"phase {phase} {' '.join(args)} failed (exit {proc.returncode})")
     got = json.loads(res.read_text())
     res.unlink()
-    got.update(wall_s=round(wall, 1), peak_rss_mb=round(ru.ru_maxrss / 1024, 1))
+    got.update(wall_s=round(wall, 1), cpu_s=round(ru.ru_utime + ru.ru_stime, 1),
+               peak_rss_mb=round(ru.ru_maxrss / 1024, 1))
     print(f"  {phase}: {json.dumps(got, ensure_ascii=False)}", flush=True)
     return got
 
@@ -408,9 +410,11 @@ USABLE_GB = 20.0  # what one process may take on a 24 GB machine beside the OS, 
 ROWS = [  # (label, path into a size's results, unit, limit kind)
     ("paragraphs", ("dedup", "paragraphs"), "", None),
     ("ingest time", ("ingest", "wall_s"), "s", "hours"),
+    ("ingest CPU time", ("ingest", "cpu_s"), "s", "hours"),
     ("ingest peak RSS", ("ingest", "peak_rss_mb"), "MB", "ram"),
     ("store size (SQLite)", ("keyword", "store_mb"), "MB", "disk"),
     ("keyword build time", ("keyword", "seconds"), "s", "hours"),
+    ("keyword build CPU time", ("keyword", "cpu_s"), "s", "hours"),
     ("keyword build peak RSS", ("keyword", "peak_rss_mb"), "MB", "ram"),
     ("keyword index size", ("keyword", "index_mb"), "MB", "disk"),
     ("search: first query (load)", ("search", "first_query_s"), "s", None),
@@ -465,6 +469,8 @@ def cmd_table(out: Path) -> None:
     print("-" * len(head))
     for label, path, unit, kind in ROWS:
         vals = [_get(results[f"{s}x"], path) for s in sizes]
+        if all(v is None for v in vals):
+            continue  # not measured by the runs in this results file (e.g. CPU time before it was recorded)
         cells = "".join(f"{(f'{v:,.1f}' if isinstance(v, float) else f'{v:,}') if v is not None else '-':>12}"
                         for v in vals)
         ok = [(s, v) for s, v in zip(sizes, vals, strict=True) if v is not None]
