@@ -1,7 +1,7 @@
 """Approximate nearest neighbours over the embedding index's window vectors, for large indexes.
 
 Below `settings.ann_threshold` windows every semantic query is an exact dot product over all vectors
-(at 1 M windows that reads 1.5 GB per query: ~0.1-0.5 s on this machine); from the threshold on the
+(at 1 M windows that reads 1.5 GB per query: p95 ~0.3 s on this machine under load); from the threshold on the
 embedding index carries an HNSW graph (usearch, inner product, vectors stored as float16) and the
 query path asks it for candidate windows, then scores those candidates exactly against the float32
 vectors, so every score shown is the exact cosine and only the candidate set is approximate.
