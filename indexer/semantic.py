@@ -143,7 +143,9 @@ _loaded: dict[str, _Index] = {}
 _load_lock = threading.Lock()
 
 
-def _open_index(settings) -> _Index:
+def open_index(settings) -> _Index:
+    """The current generation (vectors memory-mapped, the window table), opened once per process and
+    reopened when a build landed: for other engines fed from it (indexer.search.qdrant)."""
     try:
         return _open_index_once(settings)
     except FileNotFoundError:  # an update swapped generations between reading the manifest and the files
@@ -566,7 +568,7 @@ def _nearest(settings, idx: _Index, vector: np.ndarray, k: int, exclude=None) ->
 
 def semantic_search(settings, query: str, k: int) -> list[tuple[int, float, str]]:
     """Paragraphs nearest to the query: [(paragraph_id, score, best-matching window text)], best first."""
-    idx = _open_index(settings)
+    idx = open_index(settings)
     precision, backend = index_variant(idx.manifest)
     q = embed_query(settings, query, precision=precision, backend=backend)
     hits = _nearest(settings, idx, q, k)
@@ -598,7 +600,7 @@ def similar_paragraphs(settings, paragraph_id: int, k: int) -> list[tuple[int, f
     cluster (a repost) or a paragraph in its paragraph cluster; reposts among the results fold to one."""
     from corpus.store import open_store
 
-    idx = _open_index(settings)
+    idx = open_index(settings)
     rows = idx.rows_of(paragraph_id)
     store = open_store(settings, readonly=True)
     try:
@@ -661,7 +663,7 @@ class QueryScores:
 
     def __init__(self, settings, query: str):
         self.settings = settings
-        self.idx = _open_index(settings)
+        self.idx = open_index(settings)
         precision, backend = index_variant(self.idx.manifest)
         self.vector = embed_query(settings, query, precision=precision, backend=backend)
         self.graph = self.idx.ann_graph(settings)

@@ -1,4 +1,5 @@
-"""`corpus index`: the keyword index, then the embedding index, as one command."""
+"""`corpus index`: the keyword index, then the embedding index, then (search_backend qdrant) the Qdrant
+collection, as one command."""
 
 from __future__ import annotations
 

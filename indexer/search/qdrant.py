@@ -171,9 +171,9 @@ def _dense_source(settings):
     if not getattr(settings, "semantic", True):
         return None
     try:
-        from ..semantic import _open_index, semantic_available
+        from ..semantic import open_index, semantic_available
 
-        return _open_index(settings) if semantic_available(settings) else None
+        return open_index(settings) if semantic_available(settings) else None
     except Exception as e:  # no vectors: the collection is built without `dense`
         log.info("qdrant sync without vectors: %s", e)
         return None
