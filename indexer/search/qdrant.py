@@ -25,10 +25,12 @@ ones removed, and documents whose vectors appeared since the last sync are rewri
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import threading
 import zlib
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +40,8 @@ from corpus.errors import ConfigError, IndexMissing
 from corpus.store import Store
 
 from .. import analysis, rank
-from ..analysis import SENTENCE_END, fold, word_terms
+from ..analysis import SENTENCE_END, word_terms
+from ..charindex import fold_each
 from ..query import Query
 from ..terms import index_tokenizer, query_tokenizer
 from .candidates import RELATED_MIN_CHARS, TITLE_BOOST, Cand
@@ -195,13 +198,7 @@ def sync(settings, store: Store, progress: bool | str = False) -> dict:
         _ensure_collection(client, dim)
         state = _read_state(settings)
         revs, rows = store.index_snapshot()
-        dense_docs: set[int] = set()
-        rows_of: dict[int, np.ndarray] = {}
-        if idx is not None:
-            order, starts, ids = idx.groups()
-            ends = np.append(starts[1:], len(order))
-            rows_of = {int(p): order[a:b] for p, a, b in zip(ids.tolist(), starts.tolist(), ends.tolist(), strict=True)}
-            dense_docs = {int(d) for d in np.unique(idx.windows[:, 1]).tolist()}
+        dense_docs = {int(d) for d in np.unique(idx.windows[:, 1]).tolist()} if idx is not None else set()
         todo = {d for d, r in revs.items() if d not in state or state[d][0] != r
                 or (d in dense_docs and not state[d][1])}
         gone = [d for d in state if d not in revs]
@@ -209,23 +206,22 @@ def sync(settings, store: Store, progress: bool | str = False) -> dict:
         if stale:
             client.delete(COLLECTION, points_selector=m.FilterSelector(filter=m.Filter(
                 must=[m.FieldCondition(key="doc", match=m.MatchAny(any=stale))])))
-        texts = [(r[0], r[1], r[2], r[3], fold(r[4])) for r in rows if r[1] in todo]
+        new_rows = [r for r in rows if r[1] in todo]
+        texts = [(r[0], r[1], r[2], r[3], f) for r, f in zip(new_rows, fold_each([r[4] for r in new_rows]), strict=True)]
         tk = index_tokenizer(settings)
         tokens = [word_terms(t[4], tk) for t in texts]
         all_lens = [len(r[4]) for r in rows]
         avgdl = max(1.0, float(np.mean(all_lens))) if all_lens else 1.0
         batch = []
         for (pid, doc, cluster, kind, ftext), words in zip(texts, tokens, strict=True):
-            counts: dict[int, int] = {}
-            for w in words:
-                counts[word_id(w)] = counts.get(word_id(w), 0) + 1
+            counts = Counter(word_id(w) for w in words)
             dl = len(ftext)
             norm = K1 * ((1 - B) + B * dl / avgdl)
             ids_ = sorted(counts)
             vec: dict = {"bm25": m.SparseVector(indices=ids_, values=[c * (K1 + 1) / (c + norm) for c in
                                                                           (counts[i] for i in ids_)])}
-            wr = rows_of.get(pid)
-            if wr is not None and len(wr):
+            wr = idx.rows_of(pid) if idx is not None else ()
+            if len(wr):
                 vec["dense"] = np.asarray(idx.vectors[np.sort(wr)], dtype=np.float32).tolist()
             batch.append(m.PointStruct(id=pid, vector=vec, payload={
                 "doc": doc, "cluster": cluster if cluster is not None else pid, "head": int(kind == "heading"),
@@ -362,8 +358,6 @@ class QdrantBackend:
         check = sentence_checker(_literal_query(q), self.tokenizer, joined)
         ends = [e.end() for e in SENTENCE_END.finditer(joined)]
         out, start = [], 0
-        import bisect
-
         for t in texts:
             stop = start + len(t)
             a, b = bisect.bisect_right(ends, start), bisect.bisect_left(ends, stop)
