@@ -12,34 +12,13 @@ import time
 import urllib.request
 
 import pytest
-from conftest import ROOT, SAMPLE
+from conftest import ROOT, SAMPLE, children_of, process_alive
 
 from corpus.ingest import ingest_paths
 from corpus.settings import Settings
 from indexer.keyword import build_index
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or not os.path.exists("/proc"), reason="needs fork and /proc")
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        out.append(int(d))
-            except (OSError, ValueError, IndexError):
-                pass
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _get(url: str) -> int:
@@ -71,13 +50,13 @@ def test_processes_answer_are_replaced_and_end_with_the_command(server):
     q = url + "/search?q=%E8%A6%81%E7%B4%A0%E4%BF%9D%E9%9A%9C"  # 要素保障
     assert all(_get(q) == 200 for _ in range(6))
     deadline = time.monotonic() + 30
-    while len(kids := _children(proc.pid)) < 2 and time.monotonic() < deadline:
+    while len(kids := children_of(proc.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert len(kids) == 2
     os.kill(kids[0], signal.SIGKILL)  # a server process crashes: another takes its place
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        now = [k for k in _children(proc.pid) if _alive(k)]
+        now = [k for k in children_of(proc.pid) if process_alive(k)]
         if len(now) == 2 and kids[0] not in now:
             break
         time.sleep(0.1)
@@ -86,18 +65,18 @@ def test_processes_answer_are_replaced_and_end_with_the_command(server):
     proc.send_signal(signal.SIGKILL)  # the command is killed: no server process may keep the port
     proc.wait(10)
     deadline = time.monotonic() + 5
-    while any(_alive(k) for k in now) and time.monotonic() < deadline:
+    while any(process_alive(k) for k in now) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not [k for k in now if _alive(k)]
+    assert not [k for k in now if process_alive(k)]
 
 
 def test_sigterm_stops_every_process(server):
     proc, url = server
     assert _get(url + "/") == 200
-    kids = _children(proc.pid)
+    kids = children_of(proc.pid)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(15) == 0
     deadline = time.monotonic() + 5
-    while any(_alive(k) for k in kids) and time.monotonic() < deadline:
+    while any(process_alive(k) for k in kids) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not [k for k in kids if _alive(k)]
+    assert not [k for k in kids if process_alive(k)]

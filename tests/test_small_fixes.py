@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, children_of, process_alive
 
 from corpus.ingest import ingest_paths
 from corpus.settings import Settings
@@ -53,27 +53,6 @@ def test_bar_search_finds_either(tmp_path):
 
 # --- tokeniser workers ---------------------------------------------------------------------------------
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                out.append(int(d.name))
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find the worker processes")
 def test_tokeniser_workers_die_with_a_killed_index(tmp_path):
     if min(os.cpu_count() or 1, tokenize.MAX_WORKERS) < 2:
@@ -96,7 +75,7 @@ def test_tokeniser_workers_die_with_a_killed_index(tmp_path):
         workers: list[int] = []
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
-            workers = [c for c in _children(proc.pid) if _alive(c)]
+            workers = [c for c in children_of(proc.pid) if process_alive(c)]
             if len(workers) >= 2:
                 time.sleep(1.0)  # into their first chunk
                 break
@@ -107,13 +86,13 @@ def test_tokeniser_workers_die_with_a_killed_index(tmp_path):
         proc.wait(10)
         # with the parent gone the kernel kills them at once; without that they ran on for seconds
         deadline = time.monotonic() + 2
-        while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        while time.monotonic() < deadline and any(process_alive(w) for w in workers):
             time.sleep(0.05)
-        assert not [w for w in workers if _alive(w)], "tokeniser processes outlived their parent"
+        assert not [w for w in workers if process_alive(w)], "tokeniser processes outlived their parent"
     finally:
         if proc.poll() is None:
             proc.kill()
-        for w in _children(proc.pid):
+        for w in children_of(proc.pid):
             try:
                 os.kill(w, signal.SIGKILL)
             except OSError:
