@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 
 import click
 
@@ -27,7 +29,6 @@ log = logging.getLogger(__name__)
 def serve(host: str, port: int, threads: int, workers: int) -> None:
     """Start the web UI: search, read in context, collect phrasing (素材篮), export."""
     from indexer.keyword import index_status
-    from webui import create_app
 
     settings = get_settings()
     if not settings.db_path.exists():
@@ -41,12 +42,8 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
         click.echo("warning: the index was built with another analyzer or dictionary: run `corpus index --rebuild`",
                    err=True)
 
-    import os
-
     if workers == 0:
         workers = min(4, os.cpu_count() or 1)
-    import sys
-
     loaded = [m for m in ("onnxruntime", "torch") if m in sys.modules]
     if workers > 1 and loaded:  # e.g. `corpus demo` after embedding: their thread pools do not survive a fork
         log.info("one server process: %s already loaded in this process", ", ".join(loaded))
@@ -54,12 +51,7 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
     if workers > 1 and hasattr(os, "fork"):
         _serve_forked(settings, host, port, threads, workers)
         return
-    from waitress import create_server
-
-    app = create_app(settings)
-    app.extensions["corpus"].warm_up()
-    exports = app.extensions["corpus_exports"]
-    server = create_server(app, host=host, port=port, threads=threads + exports.slots, ident="corpus")
+    server = _server(settings, threads, host=host, port=port)
     # port 0 picks a free port: print the one actually bound.
     bound_port = server.effective_port if hasattr(server, "effective_port") else port
     _say_listening(settings, host, bound_port, 1)
@@ -69,6 +61,19 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
         click.echo("stopped")
     finally:
         server.close()
+
+
+def _server(settings, threads: int, **listen):
+    """The app, warmed up, under a waitress server listening as `listen` says (host and port, or
+    sockets bound by the caller); exports in flight get threads of their own on top of `threads`."""
+    from waitress import create_server
+
+    from webui import create_app
+
+    app = create_app(settings)
+    app.extensions["corpus"].warm_up()
+    exports = app.extensions["corpus_exports"]
+    return create_server(app, threads=threads + exports.slots, ident="corpus", **listen)
 
 
 def _say_listening(settings, host: str, port: int, workers: int) -> None:
@@ -82,7 +87,6 @@ def _serve_forked(settings, host: str, port: int, threads: int, workers: int) ->
     """`workers` processes accepting on one listening socket (bound here, before forking, so the
     kernel hands each connection to whichever is free). Each child builds its own app (nothing heavy
     is loaded before the fork) and dies with this process; a child that dies is started again."""
-    import os
     import signal
     import socket
     import time
@@ -102,14 +106,7 @@ def _serve_forked(settings, host: str, port: int, threads: int, workers: int) ->
 
             die_with_parent(parent)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            from waitress import create_server
-
-            from webui import create_app
-
-            app = create_app(settings)
-            app.extensions["corpus"].warm_up()
-            exports = app.extensions["corpus_exports"]
-            create_server(app, sockets=[sock], threads=threads + exports.slots, ident="corpus").run()
+            _server(settings, threads, sockets=[sock]).run()
         except KeyboardInterrupt:
             pass
         except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
