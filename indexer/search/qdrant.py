@@ -44,7 +44,7 @@ from ..analysis import SENTENCE_END, word_terms
 from ..charindex import fold_each
 from ..query import Query
 from ..terms import index_tokenizer, query_tokenizer
-from .candidates import RELATED_MIN_CHARS, TITLE_BOOST, Cand
+from .candidates import RELATED_MIN_CHARS, TITLE_BOOST, Cand, one_per_cluster
 from .literal import _bm25_words, _literal_query, joined_term
 from .related import RELATED_LIMIT, RELATED_POOL, partial_need, partial_words
 from .sentence import sentence_checker
@@ -452,15 +452,8 @@ class QdrantBackend:
             elif scores is None:
                 continue  # without meaning, only partial matches belong here
             out.append(c)
-        if fold_reposts:
-            seen: set[int] = set()
-            kept = []
-            for c in out:
-                if c.cluster in seen or c.cluster in lit_clusters:
-                    continue
-                seen.add(c.cluster)
-                kept.append(c)
-            out = kept
+        if fold_reposts:  # as the local related list folds
+            out = [c for c in one_per_cluster(out, True) if c.cluster not in lit_clusters]
         return out[:RELATED_LIMIT], words
 
     def suggestions(self, q):
