@@ -18,6 +18,8 @@ reported on the test half.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 FRAGMENT_CHARS = 10  # a body paragraph shorter than this is a fragment
@@ -39,6 +41,12 @@ def prior(lengths: np.ndarray, heading: np.ndarray) -> np.ndarray:
     p = p * np.minimum(1.0, LONG_CHARS / np.maximum(lengths, 1.0)) ** LONG_POWER
     p = np.where(np.asarray(heading) != 0, np.minimum(p, HEADING_PRIOR), p)
     return p
+
+
+def long_damping(length: int) -> float:
+    """What a meaning neighbour's cosine loses for its length: 0 up to LONG_CHARS, then
+    SEMANTIC_PRIOR_WEIGHT * log(LONG_CHARS / length) (a flattened speech matches many topics by one window)."""
+    return SEMANTIC_PRIOR_WEIGHT * math.log(LONG_CHARS / length) if length > LONG_CHARS else 0.0
 
 
 def is_fragment(lengths: np.ndarray, heading: np.ndarray) -> np.ndarray:

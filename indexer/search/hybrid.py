@@ -19,7 +19,6 @@ from the top 10 of each side, which flatters a small K (it rewards top ranks of 
 from __future__ import annotations
 
 import logging
-import math
 
 import numpy as np
 
@@ -83,8 +82,7 @@ def meaning_ranked(view: IndexView, arr: DocArrays, q: Query, docs, keep, scores
             continue
         if view.head[row] or length < RELATED_MIN_CHARS:
             continue
-        if length > rank.LONG_CHARS:  # a flattened speech matches many topics by one window: demoted
-            score += rank.SEMANTIC_PRIOR_WEIGHT * math.log(rank.LONG_CHARS / length)
+        score += rank.long_damping(length)
         doc_id = int(view.docid[row])
         d = docs.get(doc_id)
         if d is None or (keep is not None and not keep(d)):

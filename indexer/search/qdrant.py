@@ -410,9 +410,7 @@ class QdrantBackend:
                 continue
             if any(t.folded in text for t in q.excluded):
                 continue
-            score = float(p.score)
-            if length > rank.LONG_CHARS:
-                score += rank.SEMANTIC_PRIOR_WEIGHT * float(np.log(rank.LONG_CHARS / length))
+            score = float(p.score) + rank.long_damping(length)
             out.append((Cand(int(p.id), doc, int(pl["cluster"]), score, relation=relation), text))
         out.sort(key=lambda ct: -ct[0].score)
         return out[:k]
