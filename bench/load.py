@@ -64,8 +64,9 @@ def prepare_data(data: Path) -> None:
 
 def start_server(data: Path, threads: int, workers: int = 0) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "corpus", "--data", str(data), "serve", "--host", "127.0.0.1",
-                             "--port", "0", "--threads", str(threads), "--workers", str(workers)],
+    cmd = [sys.executable, "-m", "corpus", "--data", str(data), "serve", "--host", "127.0.0.1", "--port", "0",
+           "--workers", str(workers)] + (["--threads", str(threads)] if threads else [])
+    proc = subprocess.Popen(cmd,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -117,7 +118,8 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
     ap.add_argument("--seconds", type=float, default=30.0, help="duration, at most 300 (default 30)")
     ap.add_argument("--max-requests", type=int, default=200_000, help="stop after this many requests in all")
-    ap.add_argument("--threads", type=int, default=8, help="server worker threads when the bench starts it")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="server worker threads per process when the bench starts it (0: corpus serve's default)")
     ap.add_argument("--workers", type=int, default=0,
                     help="server processes when the bench starts it (0: corpus serve's default, one per core)")
     ap.add_argument("--url", help="a running server on a loopback address (default: start one on the sample)")

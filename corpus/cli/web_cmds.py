@@ -18,9 +18,12 @@ log = logging.getLogger(__name__)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. The default serves this machine only; 0.0.0.0 exposes it to the network.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
-              help="Worker threads for pages and searches (requests served at once); exports in flight "
-                   "(settings.export_workers + export_queue) get threads of their own on top.")
+@click.option("--threads", default=3, show_default=True, type=click.IntRange(1, 64),
+              help="Worker threads per server process for pages and searches (requests served at once; more "
+                   "wait in order); exports in flight (settings.export_workers + export_queue) get threads of "
+                   "their own on top. Few is faster: a request is CPU-bound Python, so threads of one process "
+                   "take turns on one lock and more of them only make each answer later "
+                   "(bench/load.py --mix reviewer: search p95 about 230 ms with 3, 340 ms with 8).")
 @click.option("--workers", default=0, show_default=True, type=click.IntRange(0, 16),
               help="Server processes sharing the port (0: one per core, at most 4; 1: this process only). "
                    "Each has its own threads, caches and export pool; searches are CPU-bound Python, so "
