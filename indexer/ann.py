@@ -1,7 +1,7 @@
 """Approximate nearest neighbours over the embedding index's window vectors, for large indexes.
 
 Below `settings.ann_threshold` windows every semantic query is an exact dot product over all vectors
-(at 1 M windows that reads 1.5 GB per query: p95 ~0.3 s on this machine under load); from the threshold on the
+(at 1 M windows that reads 1.5 GB per query: p95 0.1 s on this machine idle, ~0.3 s under load); from the threshold on the
 embedding index carries an HNSW graph (usearch, inner product, vectors stored as float16) and the
 query path asks it for candidate windows, then scores those candidates exactly against the float32
 vectors, so every score shown is the exact cosine and only the candidate set is approximate.
@@ -40,8 +40,13 @@ from corpus.atomic import write_json_atomic
 
 log = logging.getLogger(__name__)
 
-CONNECTIVITY = 16  # HNSW M
-EXPANSION_ADD = 128  # ef_construction
+# HNSW M and ef_construction. bench/ann.py at 1 M synthetic-plus-real vectors (docs/scale.md): with 16 / 128
+# recall@10 stayed at 0.85-0.90 up to ef 512 (the graph's links are used up inside dense clumps of similar
+# passages, so a search cannot cross between them); with 32 / 256 it is 0.991 at ef 1,024 (0.995 after the
+# exact re-scoring of the candidates a first page asks for), p95 13 ms, for a 14% larger file and a 3x
+# slower build (15 min for 1 M vectors on 2 cores; embedding them takes ~14 h)
+CONNECTIVITY = 32
+EXPANSION_ADD = 256
 DTYPE = "f16"
 START_BITS = 24  # window start offsets below 16 M characters; paragraph ids below 2**39
 COMPACT_SHARE = 0.25  # an incremental update rebuilds once this share of the windows was removed since the last
@@ -114,6 +119,7 @@ def _save(graph, vdir: Path, gen: int, windows: int, dim: int, built: str, secon
     version = getattr(sys.modules.get("usearch"), "__version__", "?")
 
     meta = {"generation": gen, "windows": int(windows), "dim": int(dim), "connectivity": CONNECTIVITY,
+            "expansion_add": EXPANSION_ADD,
             "dtype": DTYPE, "metric": "ip", "library": f"usearch {version}", "bytes": path.stat().st_size,
             "crc32": _crc(path), "built": built, "seconds": round(seconds, 2),
             "removed": int(removed),  # windows removed since the last full build (their slots stay)
@@ -172,8 +178,8 @@ def _add(graph, keys: np.ndarray, vectors: np.ndarray, rows: np.ndarray, step: i
 
 def _incremental(Index, vdir: Path, pgen: int, gen: int, vectors, windows, keys):
     """The previous graph updated to this generation, or None (no sound previous graph: build anew)."""
-    if pgen == gen or _check(vdir, pgen, None) is not None:
-        return None
+    if pgen == gen or _check(vdir, pgen, None) is not None or not _current_build(_read_meta(vdir, pgen)):
+        return None  # no sound previous graph, or one built with other parameters: build anew
     try:
         old_w = np.load(vdir / f"windows-{pgen}.npy")
         old_docs = np.load(vdir / f"docs-{pgen}.npy")
@@ -210,13 +216,19 @@ def ensure(settings, vdir: Path, manifest: dict | None) -> dict | None:
     if not manifest or not wanted(settings, manifest.get("windows", 0)):
         return None
     gen = int(manifest["generation"])
-    if _check(Path(vdir), gen, manifest) is None:
-        return None  # sound already
+    if _check(Path(vdir), gen, manifest) is None and _current_build(_read_meta(Path(vdir), gen)):
+        return None  # sound already, and built as this version builds
     vectors = np.load(Path(vdir) / f"vectors-{gen}.npy", mmap_mode="r")
     windows = np.load(Path(vdir) / f"windows-{gen}.npy")
     meta = build(settings, vdir, gen, vectors, windows)
     _opened.pop(str(Path(vdir).resolve()), None)
     return meta
+
+
+def _current_build(meta: dict | None) -> bool:
+    """Whether a graph was built with today's parameters. An older one still answers queries (its
+    candidates are scored exactly), but the next `corpus index` builds it anew instead of adding to it."""
+    return bool(meta) and meta.get("connectivity") == CONNECTIVITY and meta.get("expansion_add", 128) == EXPANSION_ADD
 
 
 def _check(vdir: Path, gen: int, manifest: dict | None, *, crc: bool = True) -> str | None:

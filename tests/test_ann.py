@@ -155,6 +155,42 @@ def test_incremental_update_adds_and_removes_what_changed(index, tmp_path):
 
 
 @pytest.mark.model
+def test_a_graph_of_older_parameters_answers_and_is_then_built_anew(index, tmp_path, monkeypatch):
+    """An index whose graph was built with other HNSW parameters (M 16, ef_construction 128: before
+    bench/ann.py measured them short of recall 0.99 at 1 M) keeps answering from it, but the next update
+    builds the graph in full instead of adding to it, and `ensure` rebuilds it for an unchanged index."""
+    store = open_store(index)
+    try:
+        monkeypatch.setattr(ann, "CONNECTIVITY", 16)
+        monkeypatch.setattr(ann, "EXPANSION_ADD", 128)
+        semantic.update_embeddings(index, store, rebuild=True)
+        gen = _manifest(index)["generation"]
+        old = json.loads(ann.meta_path(index.vectors_dir, gen).read_text())
+        assert old["connectivity"] == 16 and old["expansion_add"] == 128
+        monkeypatch.undo()
+        ann._opened.clear()
+        assert semantic.QueryScores(index, QUERIES[0]).graph is not None  # still used for queries
+        _same_answers(index, _exact(index))
+
+        meta = ann.ensure(index, index.vectors_dir, _manifest(index))  # unchanged index: rebuilt in place
+        assert meta and meta["built"] == "full" and meta["connectivity"] == ann.CONNECTIVITY
+        assert ann.ensure(index, index.vectors_dir, _manifest(index)) is None  # now current: nothing to do
+
+        monkeypatch.setattr(ann, "CONNECTIVITY", 16)
+        semantic.update_embeddings(index, store, rebuild=True)
+        monkeypatch.undo()
+        _write_docs(tmp_path / "more", EXTRA)
+        ingest_paths(index, [tmp_path / "more"])
+        semantic.update_embeddings(index, store)  # changed documents: a full build, not an addition
+        meta = json.loads(ann.meta_path(index.vectors_dir, _manifest(index)["generation"]).read_text())
+        assert meta["built"] == "full" and meta["connectivity"] == ann.CONNECTIVITY
+        assert _graph_keys(index) == _index_keys(index)
+        _same_answers(index, _exact(index))
+    finally:
+        store.close()
+
+
+@pytest.mark.model
 @pytest.mark.parametrize("damage", ["flip", "truncate", "missing", "meta"])
 def test_damaged_or_missing_ann_file_falls_back_to_exact(index, damage, caplog):
     hi = _exact(index)
