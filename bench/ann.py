@@ -1,7 +1,8 @@
-"""Approximate nearest neighbours for the embedding index: HNSW libraries against exact dot product.
+"""Approximate nearest neighbours for the embedding index: HNSW and IVF libraries against exact dot product.
 
     nice .venv/bin/python bench/ann.py --real /tmp/corpus-eval/vectors/vectors-1.npy [--n 1000000]
-        [--libs usearch-f16 faiss hnswlib] [--queries 500] [--out /tmp/corpus-ann] [--reuse]
+        [--libs usearch-f16 faiss faissivf hnswlib] [--queries 500] [--out /tmp/corpus-ann] [--reuse] [--noise auto]
+    (faiss and faissivf need `pip install faiss-cpu==1.15.1`, hnswlib `pip install hnswlib`: not in any extra)
     (environment: ANN_M=32 links per node instead of 16, ANN_EF_CONSTRUCTION=64 instead of 128,
     ANN_EFS="64 256" the search breadths measured, ANN_BUILD_THREADS=1, ANN_KEEP=1 keeps the index file)
 
@@ -403,8 +404,8 @@ def table(info: dict, exact: dict, results: list[dict]) -> str:
              f"/ synthetic {info.get('equal_count_top1_cos_synthetic')} (noise {info.get('noise', 0.35)})",
              f"exact dot product (one query, matrix {exact['matrix_mb']} MB in RAM): p50 {exact['exact_p50_ms']} ms, "
              f"p95 {exact['exact_p95_ms']} ms",
-             f"HNSW M={M} ef_construction={EF_CONSTRUCTION}, inner product; build on all cores, queries one at a "
-             "time on one thread",
+             f"HNSW M={M} ef_construction={EF_CONSTRUCTION}, inner product (faissivf: IVF-Flat, 4 sqrt(n) cells, ef / 8 "
+             "of them probed); build on all cores, queries one at a time on one thread",
              f"{'library':<14}{'build s':>9}{'add/s':>8}{'file MB':>9}{'peak RSS MB':>12}{'load s':>8}  "
              f"ef: recall@10 (exact top 10 among {POOL} / {POOLS[-1]} candidates re-scored exactly; {POOL} is what a first "
              "page asks for) p50/p95 ms"]

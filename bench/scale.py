@@ -330,7 +330,7 @@ def _web(data: Path, clients: int = 4, seconds: int = 30) -> dict:
     env = {**os.environ, "CORPUS_SEMANTIC": "0"}
     t = time.perf_counter()
     p = subprocess.run([sys.executable, str(ROOT / "bench" / "load.py"), "--data", str(data), "--clients",
-                        str(clients), "--seconds", str(seconds), "--threads", "8"],
+                        str(clients), "--seconds", str(seconds)],
                        capture_output=True, text=True, env=env, cwd=ROOT)
     out = {"clients": clients, "seconds": seconds, "exit": p.returncode, "wall_s": round(time.perf_counter() - t, 1)}
     for line in p.stdout.splitlines():
