@@ -243,6 +243,53 @@ def test_exports_take_turns(seeded):
     assert order != list("aaabbb") and order != list("bbbaaa")
 
 
+def test_requests_beyond_the_threads_wait_for_a_turn_exports_pass(seeded):
+    """limit_requests (what corpus serve runs): with 2 request threads a third request waits until one
+    is done, while an export is served beside them."""
+    from webui import limit_requests
+
+    app = create_app(seeded)
+    release, inside, peak, lock = threading.Event(), [0], [0], threading.Lock()
+
+    @app.get("/test-slow")
+    def slow():
+        with lock:
+            inside[0] += 1
+            peak[0] = max(peak[0], inside[0])
+        release.wait(10)
+        with lock:
+            inside[0] -= 1
+        return "done"
+
+    wsgi = limit_requests(app, 2)
+
+    def call(path, query=""):
+        from werkzeug.test import EnvironBuilder
+
+        env = EnvironBuilder(path=path, query_string=query).get_environ()
+        out = []
+        body = wsgi(env, lambda status, headers, exc=None: out.append(status))
+        data = b"".join(body)
+        getattr(body, "close", lambda: None)()
+        return out[0], data
+
+    got = []
+    ts = [threading.Thread(target=lambda: got.append(call("/test-slow"))) for _ in range(3)]
+    for t in ts:
+        t.start()
+    deadline = time.monotonic() + 10
+    while inside[0] < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # the third has had time to get in, were it let in
+    assert inside[0] == 2
+    status, data = call("/export", "q=要素保障&fmt=csv")  # served while both turns are taken
+    assert status.startswith("200") and "要素保障".encode() in data
+    release.set()
+    for t in ts:
+        t.join(10)
+    assert peak[0] == 2 and [s for s, _ in got] == ["200 OK"] * 3
+
+
 def test_kwic_page_of_a_very_common_word_skips_the_collocation_pass(many, monkeypatch):
     import webui.views as views
 

@@ -129,6 +129,22 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
+def limit_requests(app, threads: int):
+    """The WSGI application a server with `threads` request threads (plus threads for exports) runs: at
+    most `threads` requests other than exports are inside the app at once, the others wait for a turn. Requests are CPU-bound Python; more of them at once only share the interpreter
+    lock in 5 ms slices and all finish late (bench/load.py --mix reviewer: search p95 ~230 ms with 3,
+    ~340 ms with 8). Exports (/export) pass: they have their own pool and threads (webui.exporting)."""
+    gate = threading.Semaphore(max(1, threads))
+
+    def wsgi(environ, start_response):
+        if environ.get("PATH_INFO") == "/export":
+            return app(environ, start_response)
+        with gate:  # the body of every response but an export's is made inside the app call
+            return app(environ, start_response)
+
+    return wsgi
+
+
 def budgeted(view):
     """Run a search-side view under the request time budget (settings.request_budget)."""
     import functools

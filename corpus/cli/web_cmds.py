@@ -68,15 +68,16 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
 
 def _server(settings, threads: int, **listen):
     """The app, warmed up, under a waitress server listening as `listen` says (host and port, or
-    sockets bound by the caller); exports in flight get threads of their own on top of `threads`."""
+    sockets bound by the caller): `threads` requests at once (webui.limit_requests); exports in flight
+    get threads of their own on top."""
     from waitress import create_server
 
-    from webui import create_app
+    from webui import create_app, limit_requests
 
     app = create_app(settings)
     app.extensions["corpus"].warm_up()
     exports = app.extensions["corpus_exports"]
-    return create_server(app, threads=threads + exports.slots, ident="corpus", **listen)
+    return create_server(limit_requests(app, threads), threads=threads + exports.slots, ident="corpus", **listen)
 
 
 def _say_listening(settings, host: str, port: int, workers: int) -> None:
