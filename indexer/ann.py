@@ -41,10 +41,11 @@ from corpus.atomic import write_json_atomic
 log = logging.getLogger(__name__)
 
 # HNSW M and ef_construction. bench/ann.py at 1 M synthetic-plus-real vectors (docs/scale.md): with 16 / 128
-# recall@10 stayed at 0.85-0.90 up to ef 512 (the graph's links are used up inside dense clumps of similar
-# passages, so a search cannot cross between them); with 32 / 256 it is 0.991 at ef 1,024 (0.995 after the
-# exact re-scoring of the candidates a first page asks for), p95 13 ms, for a 14% larger file and a 3x
-# slower build (15 min for 1 M vectors on 2 cores; embedding them takes ~14 h)
+# recall@10 stayed at 0.85-0.90 up to ef 512 (likely: a node's 16 links are used up inside dense clumps of
+# similar passages and a search does not cross between them); with 32 / 256 it is 0.991 at ef 1,024 (0.995
+# after the exact re-scoring of the candidates a first page asks for), p95 13 ms, for a 14% larger file and
+# a 3x slower build (15 min for 1 M vectors with 2 threads on an idle machine; this build uses one, see
+# _threads; embedding those vectors takes ~14 h)
 CONNECTIVITY = 32
 EXPANSION_ADD = 256
 DTYPE = "f16"

@@ -130,10 +130,12 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def limit_requests(app, threads: int):
-    """The WSGI application a server with `threads` request threads (plus threads for exports) runs: at
-    most `threads` requests other than exports are inside the app at once, the others wait for a turn. Requests are CPU-bound Python; more of them at once only share the interpreter
-    lock in 5 ms slices and all finish late (bench/load.py --mix reviewer: search p95 ~230 ms with 3,
-    ~340 ms with 8). Exports (/export) pass: they have their own pool and threads (webui.exporting)."""
+    """The WSGI application a server with `threads` request threads (plus threads for exports) runs:
+    at most `threads` requests other than exports are inside the app at once, the others wait for a
+    turn. Requests are CPU-bound Python; more of them at once only share the interpreter lock in 5 ms
+    slices and all finish late (bench/load.py --mix reviewer, 20 clients: search p95 212-296 ms with 3
+    and this limit, 301-354 ms with 8 threads and none). Exports (/export) pass: they have their own
+    pool and threads (webui.exporting)."""
     gate = threading.Semaphore(max(1, threads))
 
     def wsgi(environ, start_response):

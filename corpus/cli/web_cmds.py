@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
                    "wait in order); exports in flight (settings.export_workers + export_queue) get threads of "
                    "their own on top. Few is faster: a request is CPU-bound Python, so threads of one process "
                    "take turns on one lock and more of them only make each answer later "
-                   "(bench/load.py --mix reviewer: search p95 about 230 ms with 3, 340 ms with 8).")
+                   "(bench/load.py --mix reviewer, 20 clients: search p95 212-296 ms with 3, 301-354 ms with 8).")
 @click.option("--workers", default=0, show_default=True, type=click.IntRange(0, 16),
               help="Server processes sharing the port (0: one per core, at most 4; 1: this process only). "
                    "Each has its own threads, caches and export pool; searches are CPU-bound Python, so "
