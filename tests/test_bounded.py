@@ -261,17 +261,13 @@ def test_requests_beyond_the_threads_wait_for_a_turn_exports_pass(seeded):
             inside[0] -= 1
         return "done"
 
+    from werkzeug.test import Client
+
     wsgi = limit_requests(app, 2)
 
     def call(path, query=""):
-        from werkzeug.test import EnvironBuilder
-
-        env = EnvironBuilder(path=path, query_string=query).get_environ()
-        out = []
-        body = wsgi(env, lambda status, headers, exc=None: out.append(status))
-        data = b"".join(body)
-        getattr(body, "close", lambda: None)()
-        return out[0], data
+        r = Client(wsgi).get(path, query_string=query)
+        return r.status, r.get_data()
 
     got = []
     ts = [threading.Thread(target=lambda: got.append(call("/test-slow"))) for _ in range(3)]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_semantic_support import ensure_model
+from test_semantic_support import ensure_model, interrupt_encoding
 
 from corpus.errors import ModelError
 from corpus.ingest import ingest_paths
@@ -59,16 +59,7 @@ def test_a_build_interrupted_in_one_process_resumes_in_the_pool_like_in_one_proc
     monkeypatch.setattr(semantic, "CHUNK_WINDOWS", 30)
     s = _seed_settings(tmp_path / "first", embed_workers=1)
     emb = embed_model.get_model(s)
-    real = emb.encode_passages
-    calls = []
-
-    def interrupted(texts, batch_size=32):
-        calls.append(len(texts))
-        if len(calls) == 3:
-            raise KeyboardInterrupt  # Ctrl-C during the third chunk
-        return real(texts, batch_size=batch_size)
-
-    monkeypatch.setattr(emb, "encode_passages", interrupted)
+    real, _ = interrupt_encoding(monkeypatch, emb, at=3)  # Ctrl-C during the third chunk
     with pytest.raises(KeyboardInterrupt):
         semantic.update_embeddings(s, open_store(s))
     monkeypatch.setattr(emb, "encode_passages", real)

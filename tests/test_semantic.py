@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_semantic_support import ensure_model
+from test_semantic_support import ensure_model, interrupt_encoding
 
 from corpus.errors import IndexMissing, ModelError
 from corpus.ingest import ingest_paths
@@ -147,16 +147,7 @@ def test_interrupted_build_resumes_without_redoing_finished_chunks(tmp_path, mon
     store = open_store(s)
     monkeypatch.setattr(semantic, "CHUNK_WINDOWS", 3)  # one document per chunk
     emb = embed_model.get_model(s)
-    real = emb.encode_passages
-    calls = []
-
-    def interrupted(texts, batch_size=32):
-        calls.append(len(texts))
-        if len(calls) == 3:
-            raise KeyboardInterrupt  # the user pressed Ctrl-C during the third batch
-        return real(texts, batch_size=batch_size)
-
-    monkeypatch.setattr(emb, "encode_passages", interrupted)
+    real, calls = interrupt_encoding(monkeypatch, emb, at=3)  # Ctrl-C during the third chunk
     with pytest.raises(KeyboardInterrupt):
         semantic.update_embeddings(s, store)
     assert not semantic.semantic_available(s)  # no manifest swapped in

@@ -20,3 +20,19 @@ def built_model_folder() -> Path:
 def ensure_model(settings) -> None:
     """Build the model into the cache these settings use, if it is not there yet."""
     modelcache.resolve_model_path(settings)
+
+
+def interrupt_encoding(monkeypatch, emb, at: int = 3) -> tuple:
+    """Make `emb.encode_passages` raise KeyboardInterrupt (Ctrl-C) on its `at`-th call; returns the
+    real method and the list of the batch sizes it was called with."""
+    real = emb.encode_passages
+    calls: list[int] = []
+
+    def interrupted(texts, batch_size=32):
+        calls.append(len(texts))
+        if len(calls) == at:
+            raise KeyboardInterrupt
+        return real(texts, batch_size=batch_size)
+
+    monkeypatch.setattr(emb, "encode_passages", interrupted)
+    return real, calls
